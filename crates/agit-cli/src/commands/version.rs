@@ -1,0 +1,22 @@
+//! `agit version`.
+
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+use crate::output::Report;
+
+#[derive(Serialize)]
+pub struct VersionReport {
+    version: &'static str,
+}
+
+pub fn run() -> VersionReport {
+    VersionReport { version: agit_core::VERSION }
+}
+
+impl Report for VersionReport {
+    fn human(&self, out: &mut dyn Write) -> io::Result<()> {
+        writeln!(out, "agit {}", self.version)
+    }
+}

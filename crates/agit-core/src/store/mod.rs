@@ -1,0 +1,219 @@
+//! The `.agit/` store: layout, discovery, loose objects, refs and locks.
+//!
+//! ```text
+//! .agit/
+//!   config.json                      privacy, capture and remote settings
+//!   objects/<2 hex>/<62 hex>         loose objects (raw bytes, BLAKE3-named)
+//!   objects/pack/                    packs written by gc
+//!   refs/sessions/<hex origin>/<hex session>   session heads ("<64 hex>\n")
+//!   tmp/                             per-turn staging files
+//!   log/hook-error.log               fail-open hook diagnostics
+//!   observers/                       observer checkpoints
+//!   index.db                         SQLite query index (rebuildable cache)
+//!   gc.lock, index.lock              OS locks (see `lock`)
+//! ```
+
+pub mod durable;
+pub mod lock;
+pub mod loose;
+pub mod refs;
+pub mod staging;
+
+pub use lock::{LockGuard, LockMode, LockRecord};
+pub use refs::{LockedRef, Refs, SessionRef};
+
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+use crate::hash::ObjectId;
+use crate::object::{Step, Tree};
+
+/// Name of the store directory inside a workspace.
+pub const STORE_DIR: &str = ".agit";
+
+/// Directories a write-capable open makes sure exist.
+const LAYOUT_DIRS: [&str; 6] = ["objects", "objects/pack", "refs/sessions", "tmp", "log", "observers"];
+
+/// An opened store. Cheap to clone; holds only paths.
+#[derive(Debug, Clone)]
+pub struct Store {
+    workspace: PathBuf,
+    root: PathBuf,
+    refs: Refs,
+}
+
+impl Store {
+    /// Find the store by walking up from `start` to the nearest directory with `.agit/`.
+    pub fn discover(start: &Path) -> Result<Store> {
+        let start = absolute(start)?;
+        let mut dir = start.as_path();
+        loop {
+            let candidate = dir.join(STORE_DIR);
+            if candidate.is_dir() {
+                return Ok(Store::at(dir));
+            }
+            match dir.parent() {
+                Some(parent) => dir = parent,
+                None => return Err(Error::StoreNotFound { start }),
+            }
+        }
+    }
+
+    /// The store of `workspace` (which must contain `.agit/`).
+    pub fn open(workspace: &Path) -> Result<Store> {
+        let workspace = absolute(workspace)?;
+        if !workspace.join(STORE_DIR).is_dir() {
+            return Err(Error::StoreNotFound { start: workspace });
+        }
+        Ok(Store::at(&workspace))
+    }
+
+    /// Create `.agit/` (and its layout) in `workspace`. Returns the store and whether
+    /// the directory was newly created. An existing store is left as is.
+    pub fn init(workspace: &Path) -> Result<(Store, bool)> {
+        let workspace = absolute(workspace)?;
+        let root = workspace.join(STORE_DIR);
+        let created = !root.is_dir();
+        let store = Store::at(&workspace);
+        store.ensure_layout()?;
+        Ok((store, created))
+    }
+
+    fn at(workspace: &Path) -> Store {
+        let root = workspace.join(STORE_DIR);
+        Store { workspace: workspace.to_path_buf(), refs: Refs::new(&root), root }
+    }
+
+    /// Create any missing layout directory (write-capable opens call this).
+    pub fn ensure_layout(&self) -> Result<()> {
+        for dir in LAYOUT_DIRS {
+            durable::create_dir_durable(&self.root.join(dir))?;
+        }
+        Ok(())
+    }
+
+    /// The workspace (repository root) the store records.
+    pub fn workspace(&self) -> &Path {
+        &self.workspace
+    }
+
+    /// The `.agit/` directory.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    pub fn objects_dir(&self) -> PathBuf {
+        self.root.join("objects")
+    }
+
+    pub fn pack_dir(&self) -> PathBuf {
+        self.root.join("objects").join("pack")
+    }
+
+    pub fn tmp_dir(&self) -> PathBuf {
+        self.root.join("tmp")
+    }
+
+    pub fn log_dir(&self) -> PathBuf {
+        self.root.join("log")
+    }
+
+    pub fn config_path(&self) -> PathBuf {
+        self.root.join("config.json")
+    }
+
+    pub fn index_path(&self) -> PathBuf {
+        self.root.join("index.db")
+    }
+
+    /// Finalizes hold it shared; gc and reindex hold it exclusive.
+    pub fn gc_lock_path(&self) -> PathBuf {
+        self.root.join("gc.lock")
+    }
+
+    /// Index users hold it shared; swapping in a rebuilt index holds it exclusive.
+    pub fn index_lock_path(&self) -> PathBuf {
+        self.root.join("index.lock")
+    }
+
+    /// A path relative to the store root, for messages (`.agit/...`).
+    pub fn display_path(&self, path: &Path) -> String {
+        match path.strip_prefix(&self.workspace) {
+            Ok(rel) => rel.display().to_string(),
+            Err(_) => path.display().to_string(),
+        }
+    }
+
+    /// Session refs.
+    pub fn refs(&self) -> &Refs {
+        &self.refs
+    }
+
+    /// Write an object (idempotent). Returns its id and whether it was new.
+    pub fn write_object(&self, bytes: &[u8]) -> Result<(ObjectId, bool)> {
+        loose::write(&self.objects_dir(), bytes)
+    }
+
+    /// Read an object's bytes, verified against its id.
+    pub fn read_object(&self, id: &ObjectId) -> Result<Vec<u8>> {
+        loose::read(&self.objects_dir(), id)?.ok_or_else(|| Error::ObjectNotFound { prefix: id.to_hex() })
+    }
+
+    /// Stored size of an object in bytes, without reading it.
+    pub fn object_size(&self, id: &ObjectId) -> Option<u64> {
+        std::fs::metadata(loose::object_path(&self.objects_dir(), id)).ok().map(|m| m.len())
+    }
+
+    /// Whether the object is stored.
+    pub fn has_object(&self, id: &ObjectId) -> bool {
+        loose::exists(&self.objects_dir(), id)
+    }
+
+    /// Read and decode a step.
+    pub fn read_step(&self, id: &ObjectId) -> Result<Step> {
+        let bytes = self.read_object(id)?;
+        Step::decode(&bytes).map_err(|source| Error::InvalidObject { id: *id, source })
+    }
+
+    /// Read and decode a tree.
+    pub fn read_tree(&self, id: &ObjectId) -> Result<Tree> {
+        let bytes = self.read_object(id)?;
+        Tree::decode(&bytes).map_err(|source| Error::InvalidObject { id: *id, source })
+    }
+
+    /// Every stored object id (loose; sorted).
+    pub fn all_object_ids(&self) -> Result<Vec<ObjectId>> {
+        loose::all_ids(&self.objects_dir())
+    }
+
+    /// Objects whose hex id starts with `prefix` (validated lowercase hex), found on disk.
+    pub fn object_ids_with_prefix(&self, prefix: &str) -> Result<Vec<ObjectId>> {
+        let mut ids = loose::ids_with_prefix(&self.objects_dir(), prefix)?;
+        ids.sort();
+        ids.dedup();
+        Ok(ids)
+    }
+}
+
+fn absolute(path: &Path) -> Result<PathBuf> {
+    std::path::absolute(path).map_err(|e| Error::io("resolve", path, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn discover_walks_up_and_reports_the_start() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, created) = Store::init(dir.path()).unwrap();
+        assert!(created);
+        assert!(!Store::init(dir.path()).unwrap().1);
+        let nested = dir.path().join("a/b");
+        std::fs::create_dir_all(&nested).unwrap();
+        assert_eq!(Store::discover(&nested).unwrap().root(), store.root());
+        let other = tempfile::tempdir().unwrap();
+        let err = Store::discover(other.path()).unwrap_err();
+        assert_eq!(err.code(), "store_not_found");
+    }
+}
