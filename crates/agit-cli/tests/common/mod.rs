@@ -1,0 +1,94 @@
+//! Helpers for black-box tests of the `agit` binary.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+/// `agit` run in `dir` with a clean, fast environment.
+pub fn agit(dir: &Path) -> Command {
+    let mut cmd = Command::cargo_bin("agit").expect("agit binary");
+    cmd.current_dir(dir)
+        .env("AGIT_FSYNC", "0")
+        .env("AGIT_LOCK_TIMEOUT_MS", "5000")
+        .env("NO_COLOR", "1")
+        .env_remove("AGIT_PAGER");
+    cmd
+}
+
+/// Output of a `--json` run: exactly one envelope line on stdout, nothing else.
+pub struct JsonRun {
+    pub code: i32,
+    pub envelope: Value,
+    pub stderr: String,
+}
+
+pub fn run_json(dir: &Path, args: &[&str]) -> JsonRun {
+    let output = agit(dir).args(args).arg("--json").output().expect("run agit");
+    let stdout = String::from_utf8(output.stdout).expect("stdout is UTF-8");
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(!stderr.contains("panicked"), "agit panicked: {stderr}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 1, "JSON mode prints exactly one line on stdout, got: {stdout:?}");
+    let envelope: Value = serde_json::from_str(lines[0]).expect("stdout is JSON");
+    assert_eq!(envelope["schema_version"], "cli-json-v1");
+    JsonRun { code: output.status.code().expect("exit code"), envelope, stderr }
+}
+
+impl JsonRun {
+    pub fn data(&self) -> &Value {
+        &self.envelope["data"]
+    }
+
+    /// The diagnostic code of a failed run.
+    pub fn code_str(&self) -> &str {
+        self.envelope["data"]["diagnostic"]["code"].as_str().unwrap_or("")
+    }
+}
+
+/// The shared spec vectors directory.
+pub fn vectors_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/spec/vectors")
+}
+
+/// Copy the sample bundle's objects and refs by hand into `workspace/.agit/`, the way
+/// another tool would write them (no `agit init`, no index).
+pub fn place_bundle_by_hand(workspace: &Path) {
+    let bundle = vectors_dir().join("bundle");
+    let store = workspace.join(".agit");
+    for sub in ["objects", "refs"] {
+        copy_tree(&bundle.join(sub), &store.join(sub));
+    }
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// Write a loose object by hand; returns its hex id.
+pub fn place_object(workspace: &Path, bytes: &[u8]) -> String {
+    let id = blake3::hash(bytes).to_hex().to_string();
+    let dir = workspace.join(".agit/objects").join(&id[..2]);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(&id[2..]), bytes).unwrap();
+    id
+}
+
+/// Write a session ref by hand.
+pub fn place_ref(workspace: &Path, origin: &str, session: &str, content: &[u8]) -> PathBuf {
+    let dir = workspace.join(".agit/refs/sessions").join(hex::encode(origin));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(hex::encode(session));
+    std::fs::write(&path, content).unwrap();
+    path
+}
