@@ -250,7 +250,8 @@ mod tests {
     fn preview_picks_sources_in_order_and_normalizes() {
         assert_eq!(preview(&step(vec![("assistant", "done"), ("user", "  fix\n\tthe   bug ")], vec![])), "fix the bug");
         assert_eq!(preview(&step(vec![("user", " "), ("assistant", "ok")], vec![])), "ok");
-        assert_eq!(preview(&step(vec![], vec![("Bash", "", Some("")), ("Read", "{}", None)])), "{}");
+        assert_eq!(preview(&step(vec![], vec![("Bash", "", Some("")), ("Read", "{}", None)])), "Bash");
+        assert_eq!(preview(&step(vec![], vec![("", " ", Some("")), ("Read", "{}", None)])), "{}");
         assert_eq!(preview(&step(vec![], vec![])), "(no preview)");
     }
 
