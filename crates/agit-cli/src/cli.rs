@@ -35,6 +35,12 @@ pub struct GlobalArgs {
     /// When to use colour (also honours NO_COLOR).
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true)]
     pub color: ColorChoice,
+    /// Show times in UTC instead of local time.
+    #[arg(long, global = true)]
+    pub utc: bool,
+    /// Never send long output through a pager (AGIT_PAGER, PAGER, or less).
+    #[arg(long, global = true)]
+    pub no_pager: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -46,14 +52,34 @@ pub enum ColorChoice {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Create the .agit/ store in this repository.
+    /// Create the .agit/ store here and install hooks for the agents on PATH.
     #[command(
-        after_help = "Examples:\n  agit init          create .agit/ at the git work-tree root (or here)\n  agit init --json  report what was created as JSON\n\nInside a git work tree, .agit/ is added to .git/info/exclude so git ignores it."
+        after_help = "Examples:\n  agit init                  create .agit/ and hook up every agent found on PATH\n  agit init --agent claude   only Claude Code\n  agit init --dry-run        show the plan, change nothing\n  agit init --no-hooks       only create the store\n\nThe store goes at the git work-tree root (or the current directory), and .agit/ is\nadded to .git/info/exclude. Hooks are added next to your own hooks in each agent's\nconfig (~/.claude/settings.json, ~/.codex/hooks.json, ~/.gemini/settings.json, and\ngenerated Copilot/Pi extensions); the original file is kept as <config>.agit.bak.\n`agit uninstall` removes exactly what init added."
     )]
     Init(InitArgs),
-    /// Show recorded sessions and steps counts.
-    #[command(after_help = "Examples:\n  agit status\n  agit status --json")]
-    Status,
+    /// Remove agit's hooks from every agent config (the store is left alone).
+    #[command(
+        after_help = "Examples:\n  agit uninstall\n  agit uninstall --json\n\nOnly agit's own entries are removed; your other hooks and settings stay as they are.\nGenerated Copilot/Pi extensions are deleted. .agit/ and backups are never touched."
+    )]
+    Uninstall,
+    /// Show the investigation dashboard.
+    #[command(
+        after_help = "Examples:\n  agit status\n  agit status --json\n\nCounts, the latest capture, recent sessions, configured agents, the git branch,\nand anything pending (staged turns, index drift, hook errors)."
+    )]
+    Status(crate::commands::status::StatusArgs),
+    /// Show recent recorded steps across sessions, newest first.
+    #[command(
+        after_help = "Examples:\n  agit timeline\n  agit timeline --origin claude --since 2026-11-01 --limit 50\n  agit timeline --session codex/0199a7c2 --json"
+    )]
+    Timeline(crate::commands::timeline::TimelineArgs),
+    /// List recorded sessions.
+    #[command(after_help = "Examples:\n  agit sessions\n  agit sessions --limit 10 --json")]
+    Sessions(crate::commands::sessions::SessionsArgs),
+    /// Show a session's steps (default: the most recent session).
+    #[command(
+        after_help = "Examples:\n  agit log\n  agit log claude/4f1c2e\n  agit log 4f1c2e --limit 5 --json\n\nA bare session id must be unique across agents; otherwise pass origin/session-id."
+    )]
+    Log(crate::commands::log::LogArgs),
     /// Print the raw bytes of an object.
     #[command(
         after_help = "Examples:\n  agit cat 8e4c7c1b            raw bytes of the object with this hash prefix\n  agit cat 8e4c7c1b --json     kind, size and (UTF-8) text as JSON\n\nA prefix that matches several objects lists the candidates."
@@ -64,6 +90,16 @@ pub enum Command {
         after_help = "Examples:\n  agit reindex\n  agit reindex --json\n\nThe index is a cache: it is rebuilt into a new file and swapped in atomically.\nSteps are indexed only when reachable from a session ref."
     )]
     Reindex,
+    /// Record a transcript from an observer source (today: `jsonl`).
+    #[command(
+        after_help = "Examples:\n  agit observe --once --input session.jsonl jsonl\n  agit observe --input session.jsonl jsonl      keep following the file (Ctrl-C to stop)\n\nOne JSON object per line:\n  {\"session_id\":\"s1\",\"cwd\":\"/repo\",\"role\":\"user\",\"content\":\"fix the bug\"}\n  {\"session_id\":\"s1\",\"cwd\":\"/repo\",\"role\":\"tool\",\"tool_name\":\"Bash\",\"args\":\"cargo test\",\"result\":\"ok\"}\n  {\"session_id\":\"s1\",\"cwd\":\"/repo\",\"role\":\"assistant\",\"content\":\"fixed\"}\nA checkpoint in .agit/observers/ makes reruns record only new lines, exactly once."
+    )]
+    Observe(ObserveArgs),
+    /// Record a sample agent session in a new repository and show it.
+    #[command(
+        after_help = "Examples:\n  agit demo                     create a demo repository in the temp directory\n  agit demo --dir /tmp/try-agit\n\nThe session goes through the same hook commands Claude Code runs, so what you\nsee is exactly what recording your own agent produces."
+    )]
+    Demo(DemoArgs),
     /// Print the agit version.
     #[command(after_help = "Examples:\n  agit version\n  agit version --json")]
     Version,
@@ -72,13 +108,75 @@ pub enum Command {
         after_help = "Examples:\n  agit completion bash > ~/.local/share/bash-completion/completions/agit\n  agit completion zsh > \"${fpath[1]}/_agit\"\n  agit completion fish > ~/.config/fish/completions/agit.fish"
     )]
     Completion(CompletionArgs),
+    /// Claude Code hook: `claude-hook user|assistant|session-start` (reads the payload on stdin).
+    #[command(name = "claude-hook", hide = true)]
+    ClaudeHook(HookArgs),
+    /// Claude Code tool hook (PostToolBatch or per-tool PostToolUse payloads).
+    #[command(name = "claude-tool-batch-hook", hide = true)]
+    ClaudeToolBatchHook(HookArgs),
+    /// Codex CLI hook.
+    #[command(name = "codex-hook", hide = true)]
+    CodexHook(HookArgs),
+    /// Gemini CLI hook.
+    #[command(name = "gemini-hook", hide = true)]
+    GeminiHook(HookArgs),
+    /// Copilot CLI hook (called by the generated extension).
+    #[command(name = "copilot-hook", hide = true)]
+    CopilotHook(HookArgs),
+    /// Pi hook (called by the generated extension).
+    #[command(name = "pi-hook", hide = true)]
+    PiHook(HookArgs),
     /// Show help for agit or one of its commands.
     #[command(after_help = "Examples:\n  agit help\n  agit help cat")]
     Help(HelpArgs),
 }
 
 #[derive(Debug, Args)]
-pub struct InitArgs {}
+pub struct InitArgs {
+    /// Install hooks only for this agent (repeatable): claude, codex, gemini, copilot, pi.
+    #[arg(long = "agent", value_name = "NAME")]
+    pub agents: Vec<String>,
+    /// Show what would be done; change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Replace agent configs that are not valid JSON objects (the old bytes are backed up).
+    #[arg(long)]
+    pub force: bool,
+    /// Create the store only; leave agent configs alone.
+    #[arg(long, conflicts_with_all = ["agents", "force"])]
+    pub no_hooks: bool,
+}
+
+/// Hook commands take the payload on stdin; arguments after the subcommand are ignored
+/// (except `claude-hook`'s first one), as agents may append their own.
+#[derive(Debug, Args)]
+pub struct HookArgs {
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
+    pub args: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Where to create the demo repository (must be new or empty).
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ObserveArgs {
+    /// The observer source.
+    #[arg(value_name = "SOURCE")]
+    pub source: String,
+    /// The transcript file to read.
+    #[arg(long, value_name = "FILE")]
+    pub input: PathBuf,
+    /// Do one pass and exit (otherwise keep following the input for new lines).
+    #[arg(long)]
+    pub once: bool,
+    /// How often to look for new lines when following, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 1000)]
+    pub interval: u64,
+}
 
 #[derive(Debug, Args)]
 pub struct CatArgs {
@@ -114,12 +212,24 @@ impl Command {
     pub fn name(&self) -> &'static str {
         match self {
             Command::Init(_) => "init",
-            Command::Status => "status",
+            Command::Uninstall => "uninstall",
+            Command::Status(_) => "status",
+            Command::Timeline(_) => "timeline",
+            Command::Sessions(_) => "sessions",
+            Command::Log(_) => "log",
             Command::Cat(_) => "cat",
             Command::Reindex => "reindex",
             Command::Version => "version",
+            Command::Observe(_) => "observe",
+            Command::Demo(_) => "demo",
             Command::Completion(_) => "completion",
             Command::Help(_) => "help",
+            Command::ClaudeHook(_) => "claude-hook",
+            Command::ClaudeToolBatchHook(_) => "claude-tool-batch-hook",
+            Command::CodexHook(_) => "codex-hook",
+            Command::GeminiHook(_) => "gemini-hook",
+            Command::CopilotHook(_) => "copilot-hook",
+            Command::PiHook(_) => "pi-hook",
         }
     }
 }

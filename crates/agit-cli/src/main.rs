@@ -3,6 +3,7 @@
 mod cli;
 mod commands;
 mod output;
+mod render;
 
 use std::io::{self, Write};
 use std::path::PathBuf;
@@ -16,6 +17,10 @@ use output::{CliError, Diagnostic, EXIT_USAGE};
 /// What every command gets besides its own arguments.
 pub struct Context {
     pub json: bool,
+    /// Colour and time zone for human output.
+    pub style: render::Style,
+    /// Whether long human output may go through a pager.
+    pub pager: bool,
     /// The directory agit runs in (after `-C`).
     pub cwd: PathBuf,
 }
@@ -31,7 +36,8 @@ fn main() -> ExitCode {
         Ok(cwd) => cwd,
         Err(e) => return fail("unknown", &CliError::usage("invalid_argument", e), cli.global.json),
     };
-    let ctx = Context { json: cli.global.json, cwd };
+    let style = render::Style::new(cli.global.color, cli.global.utc);
+    let ctx = Context { json: cli.global.json, style, pager: !cli.global.no_pager, cwd };
     let name = cli.command.name();
     match commands::run(cli.command, &ctx) {
         Ok(code) => ExitCode::from(code),

@@ -16,8 +16,13 @@ pub const EXIT_USAGE: u8 = 2;
 
 /// A command's result: serializable for `--json`, printable for people.
 pub trait Report: Serialize {
-    /// Write the human form to stdout.
-    fn human(&self, out: &mut dyn Write) -> io::Result<()>;
+    /// Write the human form.
+    fn human(&self, out: &mut dyn Write, style: &crate::render::Style) -> io::Result<()>;
+
+    /// Whether long output may go through a pager (not for raw bytes or streams).
+    fn pageable(&self) -> bool {
+        true
+    }
 
     /// 0 unless the report itself is a failure (e.g. findings).
     fn exit_code(&self) -> u8 {
@@ -153,6 +158,12 @@ pub fn diagnostic_for(error: &Error) -> Diagnostic {
             .hint("A session ref must hold exactly one 64-character step hash followed by a newline.")
             .path(path.display().to_string()),
         Error::CasConflict { path, .. } => d.path(path.display().to_string()),
+        Error::SessionNotFound { query: None } => Diagnostic::new("session_not_found", "No sessions recorded yet.")
+            .hint("Run `agit init`, then use your agent."),
+        Error::SessionNotFound { .. } => d.hint("Pass <origin>/<session-id>, or run `agit sessions` to list them."),
+        Error::AmbiguousSession { candidates, .. } => {
+            Diagnostic { candidates: Some(candidates.clone()), ..d.hint("Pass <origin>/<session-id> to disambiguate.") }
+        }
         Error::LockTimeout { path, .. } => d
             .hint("Another agit process holds this lock; wait for it, or raise AGIT_LOCK_TIMEOUT_MS.")
             .path(path.display().to_string()),
@@ -164,5 +175,6 @@ pub fn diagnostic_for(error: &Error) -> Diagnostic {
         }
         Error::Index { .. } => d.hint("Run `agit reindex` to rebuild the index from objects and refs."),
         Error::Io { path, .. } => d.path(path.display().to_string()),
+        _ => d,
     }
 }

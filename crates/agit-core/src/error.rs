@@ -46,6 +46,14 @@ pub enum Error {
     #[error("session ref {} is invalid: {reason}", path.display())]
     InvalidRef { path: PathBuf, reason: String },
 
+    /// No session matches (or no session is recorded yet when `query` is `None`).
+    #[error("{}", match query { Some(q) => format!("session `{q}` not found"), None => "no sessions recorded yet".to_owned() })]
+    SessionNotFound { query: Option<String> },
+
+    /// A bare session id matches sessions of several origins.
+    #[error("session id `{query}` matches several sessions")]
+    AmbiguousSession { query: String, candidates: Vec<String> },
+
     /// A ref moved between the read and the write of a compare-and-swap.
     #[error("session ref {} moved (expected {}, found {})", path.display(), show(expected), show(found))]
     CasConflict { path: PathBuf, expected: Option<ObjectId>, found: Option<ObjectId> },
@@ -68,6 +76,37 @@ pub enum Error {
         context: &'static str,
         #[source]
         source: rusqlite::Error,
+    },
+
+    /// A blame object does not have one entry per line of the file version it describes;
+    /// blame must be rebuilt (`agit reindex`).
+    #[error("blame of `{path}` has {blame_lines} line(s) but the file has {file_lines}; run `agit reindex`")]
+    BlameLengthMismatch { path: String, blame_lines: usize, file_lines: usize },
+
+    /// A newer step already has blame for a path this step changed (steps were recorded
+    /// out of timestamp order); blame must be rebuilt (`agit reindex`).
+    #[error("blame of `{path}` was recorded past step {step} before it; run `agit reindex`")]
+    BlameOutOfOrder { path: String, step: ObjectId },
+
+    /// One step changed more files than incremental blame records.
+    #[error("the step changed more than {limit} files; blame needs `agit reindex`")]
+    BlameChangeLimitExceeded { limit: usize },
+
+    /// No blame is recorded for the path (at the requested step).
+    #[error("No blame recorded for this path.")]
+    NoBlame { path: String },
+
+    /// A file is larger than the size cap.
+    #[error("`{path}` is {size} bytes, over the {limit}-byte limit (AGIT_MAX_FILE_BYTES)")]
+    FileTooLarge { path: String, size: u64, limit: u64 },
+
+    /// A pack or pack index is unreadable or corrupt, or the pack writer was given bad
+    /// input; [`crate::store::pack::PackError::code`] gives the code.
+    #[error("pack {}: {source}", path.display())]
+    Pack {
+        path: PathBuf,
+        #[source]
+        source: crate::store::pack::PackError,
     },
 
     /// A filesystem operation failed.
@@ -109,10 +148,18 @@ impl Error {
             },
             Error::InvalidRef { .. } => "ref_invalid_hash",
             Error::CasConflict { .. } => "cas_conflict",
+            Error::SessionNotFound { .. } => "session_not_found",
+            Error::AmbiguousSession { .. } => "ambiguous_session_id",
             Error::LockTimeout { .. } => "lock_timeout",
             Error::InvalidConfig { .. } => "invalid_config",
             Error::IndexUnreadable { .. } => "index_unreadable",
             Error::Index { .. } => "index_query_failed",
+            Error::BlameLengthMismatch { .. } => "blame_length_mismatch",
+            Error::BlameOutOfOrder { .. } => "blame_out_of_order",
+            Error::BlameChangeLimitExceeded { .. } => "blame_change_limit_exceeded",
+            Error::NoBlame { .. } => "no_blame",
+            Error::FileTooLarge { .. } => "file_too_large",
+            Error::Pack { source, .. } => source.code(),
             Error::Io { .. } => "io_error",
         }
     }

@@ -10,6 +10,7 @@
 //! Nothing in this crate prints; every fallible call returns [`Error`], whose
 //! [`Error::code`] is the stable diagnostic code the CLI reports.
 
+pub mod blame;
 pub mod commit;
 pub mod config;
 pub mod error;
@@ -17,6 +18,8 @@ pub mod hash;
 pub mod index;
 pub mod json;
 pub mod object;
+pub mod privacy;
+pub mod snapshot;
 pub mod store;
 
 pub use error::{Error, Result};

@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 
+use agit_core::blame::{BlameCommitOutcome, record_blame_for_commit};
 use agit_core::commit::{AppendOutcome, append_step};
 use agit_core::index::{Index, ObjectRecord, rebuild};
 use agit_core::object::{Message, ObjectKind, Step, ToolCall, Tree, TreeEntry};
@@ -63,7 +64,13 @@ fn write_turn(store: &Store, index: &mut Index, n: usize, turn: &Turn) -> Append
         git_branch: None,
         git_dirty: None,
     };
-    append_step(store, index, step, &objects).unwrap()
+    let outcome = append_step(store, index, step, &objects).unwrap();
+    // Finalize records blame after each commit; a rebuild replays it.
+    if let AppendOutcome::Committed { id, step } = &outcome {
+        let blame = record_blame_for_commit(index, store, id, step).unwrap();
+        assert!(matches!(blame, BlameCommitOutcome::Recorded(_)));
+    }
+    outcome
 }
 
 /// Every row that is derivable from objects and refs (counters and wall-clock columns
@@ -81,6 +88,7 @@ fn rows(index: &Index) -> BTreeMap<&'static str, Vec<String>> {
         ),
         ("objects", "select hash, kind, size from objects order by hash"),
         ("evaluations", "select * from evaluations order by hash"),
+        ("blame_maps", "select * from blame_maps order by path, step_hash"),
         ("meta", "select key, value from meta where key not like 'metrics.%' order by key"),
     ];
     let mut out = BTreeMap::new();

@@ -11,6 +11,7 @@ use agit_core::{Error, ObjectKind, Store};
 use crate::Context;
 use crate::cli::CatArgs;
 use crate::output::{CliError, Diagnostic, Report, diagnostic_for};
+use crate::render::Style;
 
 #[derive(Serialize)]
 pub struct CatReport {
@@ -57,9 +58,13 @@ pub fn run(args: &CatArgs, ctx: &Context) -> Result<CatReport, CliError> {
 }
 
 impl Report for CatReport {
-    fn human(&self, out: &mut dyn Write) -> io::Result<()> {
+    fn human(&self, out: &mut dyn Write, _: &Style) -> io::Result<()> {
         out.write_all(&self.bytes)?;
         out.flush()
+    }
+
+    fn pageable(&self) -> bool {
+        false
     }
 
     fn warnings(&self) -> Vec<Diagnostic> {

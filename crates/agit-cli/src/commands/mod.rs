@@ -1,12 +1,22 @@
 //! One module per command: parse arguments, call the library, hand a report to the
 //! renderer.
 
+mod agents;
 mod cat;
 mod completion;
+mod demo;
+pub mod filters;
 mod help;
+mod hook;
 mod init;
+pub mod log;
+mod observe;
 mod reindex;
-mod status;
+pub mod sessions;
+pub mod status;
+mod step_line;
+pub mod timeline;
+mod uninstall;
 mod version;
 
 use std::io;
@@ -20,25 +30,37 @@ pub fn run(command: Command, ctx: &Context) -> Result<u8, CliError> {
     let name = command.name();
     match command {
         Command::Init(args) => emit(name, ctx, &init::run(&args, ctx)?),
-        Command::Status => emit(name, ctx, &status::run(ctx)?),
+        Command::Status(args) => emit(name, ctx, &status::run(&args, ctx)?),
+        Command::Timeline(args) => emit(name, ctx, &timeline::run(&args, ctx)?),
+        Command::Sessions(args) => emit(name, ctx, &sessions::run(&args, ctx)?),
+        Command::Log(args) => emit(name, ctx, &log::run(&args, ctx)?),
+        Command::Uninstall => emit(name, ctx, &uninstall::run()?),
         Command::Cat(args) => emit(name, ctx, &cat::run(&args, ctx)?),
         Command::Reindex => emit(name, ctx, &reindex::run(ctx)?),
         Command::Version => emit(name, ctx, &version::run()),
+        Command::Observe(args) => observe::run(&args, ctx),
+        Command::Demo(args) => emit(name, ctx, &demo::run(&args, ctx)?),
         Command::Completion(args) => completion::run(&args, ctx),
         Command::Help(args) => help::run(&args),
+        Command::ClaudeHook(args)
+        | Command::ClaudeToolBatchHook(args)
+        | Command::CodexHook(args)
+        | Command::GeminiHook(args)
+        | Command::CopilotHook(args)
+        | Command::PiHook(args) => Ok(hook::run(name, &args, ctx)),
     }
 }
 
 /// Render a report in the selected mode and return its exit status.
-fn emit<R: Report>(name: &str, ctx: &Context, report: &R) -> Result<u8, CliError> {
+pub(crate) fn emit<R: Report>(name: &str, ctx: &Context, report: &R) -> Result<u8, CliError> {
     let written = if ctx.json {
         output::write_json(name, report)
     } else {
         for warning in report.warnings() {
             warning.print_human("warning");
         }
-        let mut stdout = io::stdout().lock();
-        report.human(&mut stdout)
+        let mut text = Vec::new();
+        report.human(&mut text, &ctx.style).and_then(|()| crate::render::page(&text, ctx.pager && report.pageable()))
     };
     match written {
         Ok(()) => Ok(report.exit_code()),

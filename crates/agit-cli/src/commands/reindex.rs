@@ -9,6 +9,7 @@ use agit_core::index::{RebuildProblem, rebuild};
 
 use crate::Context;
 use crate::output::{CliError, Diagnostic, EXIT_FAILURE, Report};
+use crate::render::Style;
 
 #[derive(Serialize)]
 pub struct ReindexReport {
@@ -42,7 +43,7 @@ fn problem_diagnostic(store: &Store, problem: &RebuildProblem) -> Diagnostic {
 }
 
 impl Report for ReindexReport {
-    fn human(&self, out: &mut dyn Write) -> io::Result<()> {
+    fn human(&self, out: &mut dyn Write, _: &Style) -> io::Result<()> {
         writeln!(out, "reindexed: {} session(s), {} step(s), {} object(s)", self.sessions, self.steps, self.objects)
     }
 

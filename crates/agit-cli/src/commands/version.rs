@@ -5,6 +5,7 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use crate::output::Report;
+use crate::render::Style;
 
 #[derive(Serialize)]
 pub struct VersionReport {
@@ -16,7 +17,7 @@ pub fn run() -> VersionReport {
 }
 
 impl Report for VersionReport {
-    fn human(&self, out: &mut dyn Write) -> io::Result<()> {
+    fn human(&self, out: &mut dyn Write, _: &Style) -> io::Result<()> {
         writeln!(out, "agit {}", self.version)
     }
 }

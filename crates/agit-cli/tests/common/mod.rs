@@ -6,10 +6,23 @@ use std::path::{Path, PathBuf};
 use assert_cmd::Command;
 use serde_json::Value;
 
+/// An empty HOME and a PATH without agent binaries, so `agit init` never touches a real
+/// agent config from a test.
+pub fn isolated_home() -> PathBuf {
+    let home = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("empty-home");
+    std::fs::create_dir_all(&home).expect("create test HOME");
+    home
+}
+
+/// The PATH tests run agit with: system tools (git) only.
+pub const SYSTEM_PATH: &str = "/usr/local/bin:/usr/bin:/bin";
+
 /// `agit` run in `dir` with a clean, fast environment.
 pub fn agit(dir: &Path) -> Command {
     let mut cmd = Command::cargo_bin("agit").expect("agit binary");
     cmd.current_dir(dir)
+        .env("HOME", isolated_home())
+        .env("PATH", SYSTEM_PATH)
         .env("AGIT_FSYNC", "0")
         .env("AGIT_LOCK_TIMEOUT_MS", "5000")
         .env("NO_COLOR", "1")

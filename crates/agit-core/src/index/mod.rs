@@ -8,12 +8,15 @@
 //! Lock order, to stay deadlock-free: `gc.lock` → `index.lock` → a ref lock. Every open
 //! [`Index`] holds `index.lock` shared; swapping in a rebuilt file holds it exclusive.
 
+mod query;
 mod rebuild;
 pub(crate) mod reconcile;
 mod resolve;
-mod rows;
+pub(crate) mod rows;
 pub mod schema;
+pub mod stat_cache;
 
+pub use query::{SessionRow, StepFilter, StepRow};
 pub use rebuild::{RebuildProblem, RebuildStats, rebuild};
 pub use reconcile::{ReconcileReport, SessionState, reconcile_all, reconcile_session};
 pub use resolve::resolve_prefix;

@@ -75,6 +75,9 @@ pub fn rebuild(store: &Store) -> Result<RebuildStats> {
         conn.execute_batch(DDL).map_err(Error::index("create schema"))?;
         let tx = conn.transaction().map_err(Error::index("begin rebuild"))?;
         build(&tx, store, &mut stats)?;
+        // Blame last: it replays the steps just indexed, in (timestamp, hash) order.
+        let blame = crate::blame::rebuild_blame(&tx, store)?;
+        stats.problems.extend(blame.failures.iter().map(|(id, e)| RebuildProblem::from_error(e, None, Some(*id))));
         tx.commit().map_err(Error::index("commit rebuild"))?;
         conn.pragma_update(None, "user_version", SCHEMA_VERSION).map_err(Error::index("set schema version"))?;
         conn.query_row("pragma journal_mode=wal", [], |_| Ok(())).map_err(Error::index("enable WAL"))?;

@@ -4,8 +4,9 @@
 //! any other version is rebuilt from the store, never trusted.
 
 /// `PRAGMA user_version` of an index this build writes. Distinct from the reference's
-/// `13` (reference v13, our revision 1) so a reference index is always rebuilt.
-pub const SCHEMA_VERSION: i64 = 13_001;
+/// `13` (reference v13, our revision 2: adds `snapshot_stat_cache`) so a reference index
+/// is always rebuilt.
+pub const SCHEMA_VERSION: i64 = 13_002;
 
 /// Tables and indexes. Timestamps are milliseconds except `sessions.updated_at` and
 /// `objects.created_at`, which stay Unix seconds as in the reference JSON output.
@@ -120,6 +121,17 @@ create table meta(
   key text primary key,
   value text not null
 );
+
+create table snapshot_stat_cache(
+  path text primary key,
+  mtime_ns integer not null,
+  ctime_ns integer not null,
+  size integer not null,
+  inode integer not null,
+  level text not null,
+  blob_id blob,
+  cached_at_ns integer not null
+) without rowid;
 "#;
 
 /// Meta keys.

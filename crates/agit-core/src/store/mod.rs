@@ -16,6 +16,7 @@
 pub mod durable;
 pub mod lock;
 pub mod loose;
+pub mod pack;
 pub mod refs;
 pub mod staging;
 

@@ -1,0 +1,370 @@
+//! Recording blame for a step (`recordStepBlame`, reference `formats.md` §5.4), the
+//! crash-safe finalize wrapper and the full replay used by reindex (§5.7).
+
+use std::path::PathBuf;
+
+use rusqlite::{Connection, OptionalExtension, Row, Transaction, TransactionBehavior, params};
+
+use super::compute::compute_blame_script;
+use super::lines::split_lines;
+use crate::error::{Error, Result};
+use crate::hash::ObjectId;
+use crate::index::rows::{ObjectRecord, insert_object};
+use crate::index::schema::meta_keys;
+use crate::index::{Index, get_meta, set_meta};
+use crate::object::{Blame, ObjectKind, Step};
+use crate::snapshot::rules::{looks_binary, max_file_bytes_from_env};
+use crate::store::Store;
+use crate::store::lock::{self, LockMode};
+
+/// Changed-file limit of incremental blame during finalize (`blame_max_changed_files`).
+pub const FINALIZE_CHANGE_LIMIT: usize = 5000;
+
+/// Blobs starting with this are metadata-only snapshot placeholders, never blamed.
+pub const METADATA_ONLY_PREFIX: &[u8] = b"[[agit snapshot metadata-only";
+
+/// What recording one step's blame did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BlameRecordStats {
+    /// `blame_maps` rows written: text files whose blob changed.
+    pub rows: usize,
+    /// Blame objects that were new to the store (the rest deduplicated).
+    pub objects_written: usize,
+    /// Files whose blob equals the latest recorded one for the path.
+    pub unchanged: usize,
+    /// Files over the size cap (tree size or blob length).
+    pub oversized: usize,
+    /// Files with a NUL byte in their first 8 KiB.
+    pub binary: usize,
+    /// Metadata-only placeholder blobs.
+    pub placeholder: usize,
+    /// Files whose diff exceeded the exact algorithm's bounds and used the fallback, so
+    /// their attribution may differ from the reference's.
+    pub inexact: usize,
+}
+
+impl BlameRecordStats {
+    fn add(&mut self, other: &BlameRecordStats) {
+        self.rows += other.rows;
+        self.objects_written += other.objects_written;
+        self.unchanged += other.unchanged;
+        self.oversized += other.oversized;
+        self.binary += other.binary;
+        self.placeholder += other.placeholder;
+        self.inexact += other.inexact;
+    }
+}
+
+/// A `blame_maps` row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct BlameRow {
+    pub step: ObjectId,
+    pub blame: ObjectId,
+    pub blob: ObjectId,
+    pub origin: String,
+    pub session_id: String,
+    pub timestamp: i64,
+}
+
+/// Columns [`blame_row`] reads, in order.
+pub(crate) const ROW_COLUMNS: &str = "step_hash, blame_hash, blob_hash, session_origin, session_id, timestamp";
+
+/// Read a hash column; a malformed hash is a conversion error (an index problem).
+pub(crate) fn id_column(row: &Row<'_>, i: usize) -> rusqlite::Result<ObjectId> {
+    let text: String = row.get(i)?;
+    ObjectId::parse(&text).ok_or_else(|| {
+        rusqlite::Error::FromSqlConversionFailure(
+            i,
+            rusqlite::types::Type::Text,
+            format!("`{text}` is not a 64-hex object id").into(),
+        )
+    })
+}
+
+/// Decode a row selected with [`ROW_COLUMNS`].
+pub(crate) fn blame_row(row: &Row<'_>) -> rusqlite::Result<BlameRow> {
+    let id = |i: usize| id_column(row, i);
+    Ok(BlameRow {
+        step: id(0)?,
+        blame: id(1)?,
+        blob: id(2)?,
+        origin: row.get(3)?,
+        session_id: row.get(4)?,
+        timestamp: row.get(5)?,
+    })
+}
+
+/// The prior version of a path as seen from one step.
+struct Prior {
+    /// Latest row strictly before the step in `(timestamp, step_hash)` order.
+    row: Option<BlameRow>,
+    /// A row strictly after the step exists (it was recorded out of order).
+    newer_exists: bool,
+}
+
+/// Look up the prior row of `path` for the step at `(ts, step_hex)`.
+///
+/// Recording in `(timestamp, hash)` order, the latest row of the path *is* the prior one,
+/// which is what the reference reads; one indexed query answers it. Only when the latest
+/// row is this step's own (a repeated recording) or a later step's do we ask again for
+/// the row strictly before, so a repeat is idempotent and an out-of-order recording is
+/// detected instead of silently diffing against the future.
+fn prior_row(conn: &Connection, path: &str, ts: i64, step_hex: &str) -> Result<Prior> {
+    let latest = conn
+        .prepare_cached(&format!(
+            "select {ROW_COLUMNS} from blame_maps where path=?1 order by timestamp desc, step_hash desc limit 1"
+        ))
+        .and_then(|mut st| st.query_row([path], blame_row).optional())
+        .map_err(Error::index("look up latest blame row"))?;
+    let Some(latest) = latest else {
+        return Ok(Prior { row: None, newer_exists: false });
+    };
+    let latest_hex = latest.step.to_hex();
+    let order = latest.timestamp.cmp(&ts).then_with(|| latest_hex.as_str().cmp(step_hex));
+    if order.is_lt() {
+        return Ok(Prior { row: Some(latest), newer_exists: false });
+    }
+    let row = conn
+        .prepare_cached(&format!(
+            "select {ROW_COLUMNS} from blame_maps where path=?1 and (timestamp < ?2 or (timestamp = ?2 and step_hash < ?3))
+             order by timestamp desc, step_hash desc limit 1"
+        ))
+        .and_then(|mut st| st.query_row(params![path, ts, step_hex], blame_row).optional())
+        .map_err(Error::index("look up prior blame row"))?;
+    Ok(Prior { row, newer_exists: order.is_gt() })
+}
+
+/// Record blame for every changed text file of `step` (reference `recordStepBlame`):
+/// compute each file's blame against the latest recorded version of the same path (in any
+/// session), write the blame objects, and upsert their `blame_maps` rows and `objects`
+/// rows on `conn`. The caller owns the transaction; rows are written only after every file
+/// succeeded, so an error leaves no row of this step behind (blame objects already
+/// written are harmless unreferenced objects).
+///
+/// Files are skipped when over the size cap (`AGIT_MAX_FILE_BYTES`), unchanged since the
+/// latest row, binary, or metadata-only placeholders. More than `limit` changed files is
+/// [`Error::BlameChangeLimitExceeded`]; a prior blame that does not match its blob is
+/// [`Error::BlameLengthMismatch`]; a later step already having a row for a changed path is
+/// [`Error::BlameOutOfOrder`]. Callers turn any error into `blame.needs_reindex`.
+pub fn record_step_blame(
+    conn: &Connection,
+    store: &Store,
+    step_id: &ObjectId,
+    step: &Step,
+    limit: Option<usize>,
+) -> Result<BlameRecordStats> {
+    record_with_cap(conn, store, step_id, step, limit, max_file_bytes_from_env())
+}
+
+pub(crate) fn record_with_cap(
+    conn: &Connection,
+    store: &Store,
+    step_id: &ObjectId,
+    step: &Step,
+    limit: Option<usize>,
+    cap: u64,
+) -> Result<BlameRecordStats> {
+    let tree = store.read_tree(&step.tree)?;
+    let step_hex = step_id.to_hex();
+    let mut stats = BlameRecordStats::default();
+    let mut queued: Vec<(String, ObjectId, ObjectId, u64)> = Vec::new();
+    for entry in &tree.entries {
+        // The tree records the original size, so oversized files are skipped unread.
+        if entry.size > cap {
+            stats.oversized += 1;
+            continue;
+        }
+        let prior = prior_row(conn, &entry.path, step.timestamp, &step_hex)?;
+        if prior.row.as_ref().is_some_and(|p| p.blob == entry.blob) {
+            stats.unchanged += 1;
+            continue;
+        }
+        let bytes = store.read_object(&entry.blob)?;
+        if bytes.len() as u64 > cap {
+            stats.oversized += 1;
+            continue;
+        }
+        if looks_binary(&bytes) {
+            stats.binary += 1;
+            continue;
+        }
+        if bytes.starts_with(METADATA_ONLY_PREFIX) {
+            stats.placeholder += 1;
+            continue;
+        }
+        if prior.newer_exists {
+            return Err(Error::BlameOutOfOrder { path: entry.path.clone(), step: *step_id });
+        }
+        if let Some(limit) = limit
+            && queued.len() >= limit
+        {
+            return Err(Error::BlameChangeLimitExceeded { limit });
+        }
+        // No prior row means no old lines at all (not one empty line).
+        let (old_bytes, old_blame) = match &prior.row {
+            Some(p) => {
+                let blame_bytes = store.read_object(&p.blame)?;
+                let blame =
+                    Blame::decode(&blame_bytes).map_err(|source| Error::InvalidObject { id: p.blame, source })?;
+                (Some(store.read_object(&p.blob)?), Some(blame))
+            }
+            None => (None, None),
+        };
+        let old_lines = old_bytes.as_deref().map(split_lines).unwrap_or_default();
+        let new_lines = split_lines(&bytes);
+        let (blame, exact) = compute_blame_script(&entry.path, &old_lines, &new_lines, old_blame.as_ref(), *step_id)?;
+        if !exact {
+            stats.inexact += 1;
+        }
+        let encoded = blame.encode();
+        let (blame_id, new) = store.write_object(&encoded)?;
+        stats.objects_written += usize::from(new);
+        queued.push((entry.path.clone(), blame_id, entry.blob, encoded.len() as u64));
+    }
+    for (path, blame_id, blob, size) in &queued {
+        insert_object(conn, &ObjectRecord { id: *blame_id, kind: ObjectKind::Blame, size: *size })?;
+        conn.prepare_cached(
+            "insert into blame_maps(path, step_hash, blame_hash, blob_hash, session_origin, session_id, timestamp)
+             values(?1, ?2, ?3, ?4, ?5, ?6, ?7)
+             on conflict(path, step_hash) do update set blame_hash=excluded.blame_hash, blob_hash=excluded.blob_hash,
+               session_origin=excluded.session_origin, session_id=excluded.session_id, timestamp=excluded.timestamp",
+        )
+        .and_then(|mut st| {
+            st.execute(params![
+                path,
+                step_hex,
+                blame_id.to_hex(),
+                blob.to_hex(),
+                step.origin,
+                step.session_id,
+                step.timestamp
+            ])
+        })
+        .map_err(Error::index("upsert blame row"))?;
+    }
+    stats.rows = queued.len();
+    Ok(stats)
+}
+
+/// What [`record_blame_for_commit`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BlameCommitOutcome {
+    /// Blame was recorded (possibly zero rows).
+    Recorded(BlameRecordStats),
+    /// `blame.needs_reindex` was already set: incremental blame is off until reindex.
+    SkippedNeedsReindex,
+}
+
+/// The lock serializing incremental blame across processes (`.agit/blame.lock`).
+///
+/// Finalizes of different sessions run concurrently (they share `gc.lock`), but the
+/// reference's flag protocol assumes one at a time: without this lock one finalize would
+/// read another's in-progress flag as "needs reindex" and silently skip its step. Lock
+/// order: `gc.lock` → `index.lock` → `blame.lock`.
+pub fn blame_lock_path(store: &Store) -> PathBuf {
+    store.root().join("blame.lock")
+}
+
+fn needs_reindex(conn: &Connection) -> Result<bool> {
+    // The reference writes "1" and deletes the key to clear it; anything else but an
+    // explicit "0" is treated as set, erring on the side of a reindex.
+    Ok(get_meta(conn, meta_keys::BLAME_NEEDS_REINDEX)?.is_some_and(|v| v != "0"))
+}
+
+fn clear_needs_reindex(conn: &Connection) -> Result<()> {
+    conn.execute("delete from meta where key=?1", [meta_keys::BLAME_NEEDS_REINDEX])
+        .map_err(Error::index("clear blame.needs_reindex"))?;
+    Ok(())
+}
+
+/// Incremental blame after a step commit (reference `formats.md` §5.7): if
+/// `blame.needs_reindex` is set, skip (blame is off until reindex). Otherwise set the flag
+/// (durably, so a crash before the rows commit leaves it set), record the step's blame
+/// with the finalize change limit, and insert its rows and clear the flag in one
+/// transaction. On error the flag stays set and the error is returned (finalize logs it).
+pub fn record_blame_for_commit(
+    index: &mut Index,
+    store: &Store,
+    step_id: &ObjectId,
+    step: &Step,
+) -> Result<BlameCommitOutcome> {
+    record_commit_with(index, store, step_id, step, FINALIZE_CHANGE_LIMIT, max_file_bytes_from_env())
+}
+
+pub(crate) fn record_commit_with(
+    index: &mut Index,
+    store: &Store,
+    step_id: &ObjectId,
+    step: &Step,
+    limit: usize,
+    cap: u64,
+) -> Result<BlameCommitOutcome> {
+    let _lock = lock::acquire(&blame_lock_path(store), LockMode::Exclusive, lock::lock_timeout())?;
+    let conn = index.conn();
+    if needs_reindex(conn)? {
+        return Ok(BlameCommitOutcome::SkippedNeedsReindex);
+    }
+    set_meta(conn, meta_keys::BLAME_NEEDS_REINDEX, "1")?;
+    // `&mut Index` guarantees no other transaction is open on this connection.
+    let tx = Transaction::new_unchecked(conn, TransactionBehavior::Immediate)
+        .map_err(Error::index("begin blame transaction"))?;
+    let stats = record_with_cap(&tx, store, step_id, step, Some(limit), cap)?;
+    clear_needs_reindex(&tx)?;
+    tx.commit().map_err(Error::index("commit blame"))?;
+    Ok(BlameCommitOutcome::Recorded(stats))
+}
+
+/// What [`rebuild_blame`] did.
+#[derive(Debug, Default)]
+pub struct BlameRebuildStats {
+    /// Steps replayed (successfully or not).
+    pub steps: usize,
+    /// Totals over the successful steps.
+    pub recorded: BlameRecordStats,
+    /// Steps whose blame could not be recorded; `blame.needs_reindex` stays set if any.
+    pub failures: Vec<(ObjectId, Error)>,
+}
+
+/// Rebuild all blame from scratch on `conn` (reference reindex, `formats.md` §5.7): clear
+/// `blame_maps`, set `blame.needs_reindex`, replay every indexed step ordered by
+/// `(timestamp asc, hash asc)` with no changed-file limit, and clear the flag only if
+/// every step succeeded. A step that fails is reported and skipped; index (SQLite) errors
+/// abort. Run it inside the caller's transaction.
+pub fn rebuild_blame(conn: &Connection, store: &Store) -> Result<BlameRebuildStats> {
+    rebuild_with_cap(conn, store, max_file_bytes_from_env())
+}
+
+pub(crate) fn rebuild_with_cap(conn: &Connection, store: &Store, cap: u64) -> Result<BlameRebuildStats> {
+    conn.execute("delete from blame_maps", []).map_err(Error::index("clear blame_maps"))?;
+    set_meta(conn, meta_keys::BLAME_NEEDS_REINDEX, "1")?;
+    let ids: Vec<ObjectId> = conn
+        .prepare("select hash from steps order by timestamp asc, hash asc")
+        .and_then(|mut st| st.query_map([], |r| id_column(r, 0))?.collect())
+        .map_err(Error::index("list steps for blame"))?;
+    let mut stats = BlameRebuildStats::default();
+    for id in ids {
+        stats.steps += 1;
+        let result = store.read_step(&id).and_then(|step| record_with_cap(conn, store, &id, &step, None, cap));
+        match result {
+            Ok(recorded) => stats.recorded.add(&recorded),
+            // A broken index is not a per-step problem.
+            Err(e @ Error::Index { .. }) => return Err(e),
+            Err(e) => stats.failures.push((id, e)),
+        }
+    }
+    if stats.failures.is_empty() {
+        clear_needs_reindex(conn)?;
+    }
+    Ok(stats)
+}
+
+/// [`rebuild_blame`] on an open index in its own transaction, under the blame lock (for
+/// `agit reindex --from` and repair paths that keep the index file).
+pub fn reindex_blame(index: &mut Index, store: &Store) -> Result<BlameRebuildStats> {
+    let _lock = lock::acquire(&blame_lock_path(store), LockMode::Exclusive, lock::lock_timeout())?;
+    let tx = Transaction::new_unchecked(index.conn(), TransactionBehavior::Immediate)
+        .map_err(Error::index("begin blame rebuild"))?;
+    let stats = rebuild_blame(&tx, store)?;
+    tx.commit().map_err(Error::index("commit blame rebuild"))?;
+    Ok(stats)
+}
