@@ -75,6 +75,16 @@ pub enum Command {
     /// List recorded sessions.
     #[command(after_help = "Examples:\n  agit sessions\n  agit sessions --limit 10 --json")]
     Sessions(crate::commands::sessions::SessionsArgs),
+    /// Show steps recorded while git HEAD was a commit in <from>..<to>.
+    #[command(
+        after_help = "Examples:\n  agit between v1.2.0            steps from the v1.2.0 commit up to HEAD\n  agit between main~5 main --json\n\nA step belongs to a commit when HEAD was that commit when it was recorded; the\n<from> commit's own steps are included. Git runs at the repository root."
+    )]
+    Between(crate::commands::between::BetweenArgs),
+    /// Follow newly recorded steps.
+    #[command(
+        after_help = "Examples:\n  agit watch\n  agit watch --origin claude --interval 250\n  agit watch --json             one JSON line per step, then a summary on Ctrl-C\n  agit watch --once --json      the steps finalized since it started, then exit"
+    )]
+    Watch(crate::commands::watch::WatchArgs),
     /// Show a session's steps (default: the most recent session).
     #[command(
         after_help = "Examples:\n  agit log\n  agit log claude/4f1c2e\n  agit log 4f1c2e --limit 5 --json\n\nA bare session id must be unique across agents; otherwise pass origin/session-id."
@@ -217,6 +227,8 @@ impl Command {
             Command::Timeline(_) => "timeline",
             Command::Sessions(_) => "sessions",
             Command::Log(_) => "log",
+            Command::Between(_) => "between",
+            Command::Watch(_) => "watch",
             Command::Cat(_) => "cat",
             Command::Reindex => "reindex",
             Command::Version => "version",

@@ -2,6 +2,7 @@
 //! renderer.
 
 mod agents;
+pub mod between;
 mod cat;
 mod completion;
 mod demo;
@@ -18,6 +19,7 @@ mod step_line;
 pub mod timeline;
 mod uninstall;
 mod version;
+pub mod watch;
 
 use std::io;
 
@@ -34,6 +36,8 @@ pub fn run(command: Command, ctx: &Context) -> Result<u8, CliError> {
         Command::Timeline(args) => emit(name, ctx, &timeline::run(&args, ctx)?),
         Command::Sessions(args) => emit(name, ctx, &sessions::run(&args, ctx)?),
         Command::Log(args) => emit(name, ctx, &log::run(&args, ctx)?),
+        Command::Between(args) => emit(name, ctx, &between::run(&args, ctx)?),
+        Command::Watch(args) => watch::run(&args, ctx),
         Command::Uninstall => emit(name, ctx, &uninstall::run()?),
         Command::Cat(args) => emit(name, ctx, &cat::run(&args, ctx)?),
         Command::Reindex => emit(name, ctx, &reindex::run(ctx)?),

@@ -105,3 +105,34 @@ pub fn place_ref(workspace: &Path, origin: &str, session: &str, content: &[u8]) 
     std::fs::write(&path, content).unwrap();
     path
 }
+
+/// Replace what changes between runs (hashes, commits, times, temp paths) so JSON can
+/// be snapshotted: 64-hex → `[hash]`, 40-hex → `[commit]`, epoch-like integers under
+/// time keys → 0, strings containing `root` → `[root]…`.
+pub fn normalize(value: Value, root: &Path) -> Value {
+    let root = root.display().to_string();
+    fn walk(v: Value, key: Option<&str>, root: &str) -> Value {
+        match v {
+            Value::String(s) if s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit()) => "[hash]".into(),
+            Value::String(s) if s.len() == 40 && s.bytes().all(|b| b.is_ascii_hexdigit()) => "[commit]".into(),
+            Value::String(s) if s.contains(root) => s.replace(root, "[root]").into(),
+            Value::Number(n)
+                if matches!(key, Some("timestamp" | "updated_at" | "last_timestamp" | "rowid" | "evaluated_at")) =>
+            {
+                let _ = n;
+                0.into()
+            }
+            Value::Array(items) => Value::Array(items.into_iter().map(|i| walk(i, key, root)).collect()),
+            Value::Object(map) => Value::Object(
+                map.into_iter()
+                    .map(|(k, v)| {
+                        let w = walk(v, Some(&k), root);
+                        (k, w)
+                    })
+                    .collect(),
+            ),
+            other => other,
+        }
+    }
+    walk(value, None, &root)
+}

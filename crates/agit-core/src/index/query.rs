@@ -104,7 +104,11 @@ impl Index {
     /// Sessions, most recently updated first.
     pub fn sessions(&self, limit: Option<usize>) -> Result<Vec<SessionRow>> {
         let sql = format!(
-            "select origin, session_id, head_hash, updated_at from sessions order by updated_at desc, origin, session_id {}",
+            // Newest activity first: the head step's millisecond timestamp, not the
+            // second-resolution `updated_at`.
+            "select origin, session_id, head_hash, updated_at from sessions \
+             order by coalesce((select timestamp from steps where hash = head_hash), updated_at * 1000) desc, \
+             origin, session_id {}",
             limit.map_or(String::new(), |n| format!("limit {n}"))
         );
         let mut stmt = self.conn().prepare(&sql).map_err(Error::index("list sessions"))?;

@@ -1,0 +1,218 @@
+//! Issue 4 views through the real binary: status, timeline, sessions, log, between, watch.
+
+mod common;
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use common::{agit, normalize, run_json};
+use predicates::prelude::*;
+
+const AGIT: &str = env!("CARGO_BIN_EXE_agit");
+
+fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .args(["-c", "user.name=t", "-c", "user.email=t@example.invalid"])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+fn hook(dir: &Path, args: &[&str], payload: String) {
+    let mut child = Command::new(AGIT)
+        .args(args)
+        .current_dir(dir)
+        .env("AGIT_FSYNC", "0")
+        .env("HOME", common::isolated_home())
+        .env("PATH", common::SYSTEM_PATH)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(payload.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+fn turn(dir: &Path, origin: &str, session: &str, prompt: &str, result: &str) {
+    let cwd = dir.display();
+    let (route, user, stop): (&[&str], _, _) = match origin {
+        "claude" => (&["claude-hook"], "user", "assistant"),
+        _ => (&["codex-hook"], "", ""),
+    };
+    let args = |sub: &str| -> Vec<&str> {
+        let mut v = route.to_vec();
+        if !sub.is_empty() {
+            v.push(Box::leak(sub.to_owned().into_boxed_str()));
+        }
+        v
+    };
+    hook(
+        dir,
+        &args(user),
+        format!(
+            r#"{{"session_id":"{session}","cwd":"{cwd}","hook_event_name":"UserPromptSubmit","prompt":"{prompt}","model":"gpt-test"}}"#
+        ),
+    );
+    let tool = format!(
+        r#"{{"session_id":"{session}","cwd":"{cwd}","hook_event_name":"PostToolUse","tool_name":"Bash","tool_input":{{"command":"make test"}},"tool_response":"{result}"}}"#
+    );
+    match origin {
+        "claude" => hook(dir, &["claude-tool-batch-hook"], tool),
+        _ => hook(dir, &["codex-hook"], tool),
+    }
+    hook(
+        dir,
+        &args(stop),
+        format!(
+            r#"{{"session_id":"{session}","cwd":"{cwd}","hook_event_name":"Stop","last_assistant_message":"done"}}"#
+        ),
+    );
+}
+
+/// A repository with history: codex/s1 two turns (base, then after commit c1), claude/s1
+/// one turn after c2, and codex/s2 one turn.
+fn history() -> (tempfile::TempDir, String, String, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let w = dir.path();
+    git(w, &["init", "-q", "-b", "main"]);
+    std::fs::write(w.join("a.txt"), "one\n").unwrap();
+    git(w, &["add", "-A"]);
+    git(w, &["commit", "-qm", "base"]);
+    let base = git(w, &["rev-parse", "HEAD"]);
+    agit(w).args(["init", "--no-hooks"]).assert().success();
+    std::fs::write(w.join("a.txt"), "one\ntwo\n").unwrap();
+    turn(w, "codex", "s1", "add line two", "ok");
+    git(w, &["commit", "-qam", "c1"]);
+    let c1 = git(w, &["rev-parse", "HEAD"]);
+    turn(w, "codex", "s1", "run the tests token=sekrit-value-123", "2 failed");
+    git(w, &["commit", "-q", "--allow-empty", "-m", "c2"]);
+    let c2 = git(w, &["rev-parse", "HEAD"]);
+    turn(w, "claude", "s1", "explain the change", "ok");
+    turn(w, "codex", "s2", "another session", "ok");
+    (dir, base, c1, c2)
+}
+
+#[test]
+fn status_timeline_sessions_log_between() {
+    let (dir, base, c1, c2) = history();
+    let w = dir.path();
+
+    let run = run_json(w, &["status"]);
+    assert_eq!(run.code, 0);
+    insta::assert_json_snapshot!("status", normalize(run.envelope, w));
+    agit(w).arg("status").assert().success().stdout(predicate::str::contains("Sessions:        3"));
+
+    let run = run_json(w, &["timeline"]);
+    let steps = run.data()["steps"].as_array().unwrap();
+    assert_eq!(steps.len(), 4);
+    assert!(steps.windows(2).all(|p| p[0]["timestamp"].as_i64() >= p[1]["timestamp"].as_i64()), "newest first");
+    insta::assert_json_snapshot!("timeline", normalize(run.envelope, w));
+    let run = run_json(w, &["timeline", "--origin", "claude"]);
+    assert_eq!(run.data()["steps"].as_array().unwrap().len(), 1);
+    let run = run_json(w, &["timeline", "--session", "codex/s1", "--limit", "1"]);
+    assert_eq!(run.data()["steps"][0]["turn_id"], "agturn:2");
+    let run = run_json(w, &["timeline", "--since", "2999-01-01"]);
+    assert_eq!(run.data()["steps"].as_array().unwrap().len(), 0);
+    agit(w)
+        .args(["timeline", "--since", "2999-01-01"])
+        .assert()
+        .success()
+        .stdout("No recorded steps match the requested filters.\n");
+    // Redaction follows the flags.
+    let run = run_json(w, &["timeline", "--session", "codex/s1", "--redacted"]);
+    assert!(run.data()["steps"][0]["preview"].as_str().unwrap().contains("[REDACTED]"));
+    let run = run_json(w, &["timeline", "--session", "codex/s1", "--full"]);
+    assert!(run.data()["steps"][0]["preview"].as_str().unwrap().contains("sekrit-value-123"));
+
+    let run = run_json(w, &["sessions"]);
+    insta::assert_json_snapshot!("sessions", normalize(run.envelope, w));
+
+    let run = run_json(w, &["log", "codex/s1"]);
+    let log = run.data()["steps"].as_array().unwrap();
+    assert_eq!(log.len(), 2);
+    assert_eq!((log[0]["outcome"].as_str(), log[1]["outcome"].as_str()), (Some("success"), Some("failure")));
+    assert_eq!(log[0]["model"], "gpt-test");
+    insta::assert_json_snapshot!("log", normalize(run.envelope, w));
+    let run = run_json(w, &["log", "s2"]);
+    assert_eq!(run.data()["session_id"], "s2");
+    let run = run_json(w, &["log", "s1"]);
+    assert_eq!((run.code, run.code_str()), (1, "ambiguous_session_id"));
+    let candidates = run.data()["diagnostic"]["candidates"].as_array().unwrap();
+    assert_eq!(candidates, &["claude/s1", "codex/s1"]);
+    let run = run_json(w, &["log", "nope"]);
+    assert_eq!((run.code, run.code_str()), (1, "session_not_found"));
+    agit(w).args(["log", "codex/s1"]).assert().success().stdout(predicate::str::contains("turn agturn:2"));
+
+    // between base c1: steps recorded at base (turn 1) and at c1 (turn 2).
+    let run = run_json(w, &["between", &base, &c1]);
+    let turns: Vec<&str> =
+        run.data()["steps"].as_array().unwrap().iter().map(|s| s["turn_id"].as_str().unwrap()).collect();
+    assert_eq!(turns, ["agturn:1", "agturn:2"]);
+    assert_eq!(run.data()["range_commits"].as_array().unwrap().len(), 1);
+    let run = run_json(w, &["between", &c2]);
+    let sessions: Vec<String> = run.data()["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| format!("{}/{}", s["origin"].as_str().unwrap(), s["session_id"].as_str().unwrap()))
+        .collect();
+    assert_eq!(sessions, ["claude/s1", "codex/s2"], "grouped by origin, session");
+    let run = run_json(w, &["between", "no-such-rev"]);
+    assert_eq!((run.code, run.code_str()), (1, "from_revision_not_found"));
+    let run = run_json(w, &["between", &base, "nope"]);
+    assert_eq!((run.code, run.code_str()), (1, "to_revision_not_found"));
+    agit(w).args(["between", &base]).assert().success().stdout(predicate::str::contains("codex/s1"));
+}
+
+#[test]
+fn date_and_limit_arguments_are_usage_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    agit(dir.path()).args(["init", "--no-hooks"]).assert().success();
+    for args in [
+        &["timeline", "--since", "2026-02-30"][..],
+        &["timeline", "--since", "2026-05-02", "--until", "2026-05-01"],
+        &["timeline", "--limit", "0"],
+        &["timeline", "--origin", "codex", "--session", "claude/x"],
+    ] {
+        let run = run_json(dir.path(), args);
+        assert_eq!((run.code, run.code_str()), (2, "invalid_argument"), "{args:?}");
+    }
+    let run = run_json(dir.path(), &["log"]);
+    assert_eq!((run.code, run.code_str()), (1, "session_not_found"));
+}
+
+#[test]
+fn watch_once_prints_exactly_the_steps_finalized_since_it_started() {
+    let (dir, ..) = history();
+    let w = dir.path().to_path_buf();
+    let child = Command::new(AGIT)
+        .args(["watch", "--json", "--interval", "1500", "--once"])
+        .current_dir(&w)
+        .env("HOME", common::isolated_home())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Let watch take its starting point, then record two new turns in order.
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    turn(&w, "codex", "s3", "first new", "ok");
+    turn(&w, "codex", "s3", "second new", "ok");
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let lines: Vec<serde_json::Value> =
+        String::from_utf8(out.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let previews: Vec<&str> = lines
+        .iter()
+        .filter(|l| l["data"]["event"] == "step")
+        .map(|l| l["data"]["step"]["preview"].as_str().unwrap())
+        .collect();
+    assert_eq!(previews, ["first new", "second new"]);
+    let last = lines.last().unwrap();
+    assert_eq!((last["data"]["event"].as_str(), last["data"]["steps"].as_u64()), (Some("summary"), Some(2)));
+}
