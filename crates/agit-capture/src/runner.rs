@@ -12,7 +12,7 @@ use agit_core::Store;
 use crate::adapters::{self, AdapterError, HookRoute, ParseFailure};
 use crate::event::HookEvent;
 use crate::hook_log::{self, HookLogEntry};
-use crate::recorder::{PostCommit, RecordOutcome, Recorder, TurnEvent};
+use crate::recorder::{RecordOutcome, Recorder, TurnEvent};
 
 /// What a hook run did (for tests and `doctor`'s self-test; the process exits 0 anyway).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,8 +36,6 @@ pub struct HookRun<'a> {
     pub process_cwd: &'a Path,
     /// Payload cap (`AGIT_HOOK_MAX_BYTES`).
     pub max_bytes: usize,
-    /// Runs after each committed step (blame), if set.
-    pub post_commit: Option<PostCommit>,
 }
 
 /// Run one hook invocation. Never panics on input and never returns an error.
@@ -65,17 +63,11 @@ pub fn run_hook(run: HookRun<'_>, stdin: &mut dyn Read, stderr: &mut dyn Write) 
             HookRunOutcome::Failed(failure.code().into())
         }
         Ok(event) if event.is_noop() => HookRunOutcome::Nothing,
-        Ok(event) => record(agent, &event, run.process_cwd, run.post_commit, stderr),
+        Ok(event) => record(agent, &event, run.process_cwd, stderr),
     }
 }
 
-fn record(
-    agent: &str,
-    event: &HookEvent,
-    process_cwd: &Path,
-    post_commit: Option<PostCommit>,
-    stderr: &mut dyn Write,
-) -> HookRunOutcome {
+fn record(agent: &str, event: &HookEvent, process_cwd: &Path, stderr: &mut dyn Write) -> HookRunOutcome {
     let (workspace, fell_back) = workspace_dir(Some(&event.cwd), process_cwd);
     let Ok(store) = Store::discover(&workspace) else {
         let _ = writeln!(
@@ -94,10 +86,7 @@ fn record(
         );
         let _ = hook_log::append(&store, &HookLogEntry { error_kind: Some("InvalidCwd".into()), ..about(entry) });
     }
-    let result = Recorder::open(store.clone()).and_then(|mut recorder| {
-        if let Some(hook) = post_commit {
-            recorder.set_post_commit(hook);
-        }
+    let result = Recorder::open(store.clone()).and_then(|recorder| {
         recorder.record(&TurnEvent {
             agent,
             origin: event.origin.as_str(),

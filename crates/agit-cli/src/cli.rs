@@ -75,6 +75,11 @@ pub enum Command {
     /// List recorded sessions.
     #[command(after_help = "Examples:\n  agit sessions\n  agit sessions --limit 10 --json")]
     Sessions(crate::commands::sessions::SessionsArgs),
+    /// Show which recorded step last changed each line of a file.
+    #[command(
+        after_help = "Examples:\n  agit blame src/main.rs\n  agit blame ./lib.rs -L 10,40\n  agit blame src/main.rs --step 3fa9c01b --json\n\nBlame is recorded at every finalize across all sessions (human edits between\nsteps are attributed to the next step); this is a lookup, not a recomputation."
+    )]
+    Blame(crate::commands::blame::BlameArgs),
     /// Show steps recorded while git HEAD was a commit in <from>..<to>.
     #[command(
         after_help = "Examples:\n  agit between v1.2.0            steps from the v1.2.0 commit up to HEAD\n  agit between main~5 main --json\n\nA step belongs to a commit when HEAD was that commit when it was recorded; the\n<from> commit's own steps are included. Git runs at the repository root."
@@ -228,6 +233,7 @@ impl Command {
             Command::Sessions(_) => "sessions",
             Command::Log(_) => "log",
             Command::Between(_) => "between",
+            Command::Blame(_) => "blame",
             Command::Watch(_) => "watch",
             Command::Cat(_) => "cat",
             Command::Reindex => "reindex",

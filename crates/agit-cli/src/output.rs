@@ -175,6 +175,9 @@ pub fn diagnostic_for(error: &Error) -> Diagnostic {
         }
         Error::Index { .. } => d.hint("Run `agit reindex` to rebuild the index from objects and refs."),
         Error::Io { path, .. } => d.path(path.display().to_string()),
+        Error::NoBlame { .. } => Diagnostic::new("no_blame", "No blame recorded for this path.")
+            .hint("Blame is recorded as agents change files; run `agit reindex` if the index was rebuilt."),
+        Error::FileTooLarge { .. } => d.hint("Pass --no-limits to show it anyway."),
         _ => d,
     }
 }

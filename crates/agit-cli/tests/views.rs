@@ -216,3 +216,48 @@ fn watch_once_prints_exactly_the_steps_finalized_since_it_started() {
     let last = lines.last().unwrap();
     assert_eq!((last["data"]["event"].as_str(), last["data"]["steps"].as_u64()), (Some("summary"), Some(2)));
 }
+
+#[test]
+fn blame_answers_from_the_index() {
+    let dir = tempfile::tempdir().unwrap();
+    let w = dir.path();
+    git(w, &["init", "-q", "-b", "main"]);
+    agit(w).args(["init", "--no-hooks"]).assert().success();
+    std::fs::create_dir_all(w.join("src")).unwrap();
+    std::fs::write(w.join("src/a.rs"), "one\ntwo\n").unwrap();
+    turn(w, "codex", "b1", "write a", "ok");
+    std::fs::write(w.join("src/a.rs"), "one\nTWO\nthree\n").unwrap();
+    turn(w, "claude", "b2", "edit a", "ok");
+
+    let run = run_json(&w.join("src"), &["blame", "a.rs"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let lines = run.data()["lines"].as_array().unwrap();
+    let origins: Vec<&str> = lines.iter().map(|l| l["origin"].as_str().unwrap()).collect();
+    assert_eq!(origins, ["codex", "claude", "claude", "codex"], "lines 1 and the final empty line kept; 2-3 changed");
+    assert_eq!(lines[1]["text"], "TWO");
+    assert_eq!(lines[0]["model"], "gpt-test");
+    insta::assert_json_snapshot!("blame", normalize(run.envelope.clone(), w));
+    // The same file by absolute path and ./ path; -L narrows.
+    let abs = w.join("src/a.rs").display().to_string();
+    assert_eq!(run_json(w, &["blame", &abs]).data()["lines"].as_array().unwrap().len(), 4);
+    let run = run_json(&w.join("src"), &["blame", "./a.rs", "-L", "2,3"]);
+    assert_eq!(run.data()["lines"].as_array().unwrap().len(), 2);
+    // As of the first step.
+    let first = run_json(w, &["log", "codex/b1"]).data()["steps"][0]["hash"].as_str().unwrap().to_owned();
+    let run = run_json(w, &["blame", "src/a.rs", "--step", &first[..12]]);
+    let texts: Vec<&str> =
+        run.data()["lines"].as_array().unwrap().iter().map(|l| l["text"].as_str().unwrap()).collect();
+    assert_eq!(texts, ["one", "two", ""]);
+    agit(w).args(["blame", "src/a.rs"]).assert().success().stdout(predicate::str::contains("TWO"));
+
+    let run = run_json(w, &["blame", "src/missing.rs"]);
+    assert_eq!((run.code, run.code_str()), (1, "no_blame"));
+    let run = run_json(w, &["blame", "src/a.rs", "-L", "3,1"]);
+    assert_eq!((run.code, run.code_str()), (2, "invalid_argument"));
+    let run = run_json(w, &["blame", "/etc/passwd"]);
+    assert_eq!((run.code, run.code_str()), (2, "invalid_argument"));
+    let run = agit(w).args(["blame", "src/a.rs", "--json"]).env("AGIT_MAX_FILE_BYTES", "3").output().unwrap();
+    assert_eq!(run.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&run.stdout).contains("file_too_large"));
+    agit(w).args(["blame", "src/a.rs", "--no-limits"]).env("AGIT_MAX_FILE_BYTES", "3").assert().success();
+}

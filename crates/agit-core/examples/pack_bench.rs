@@ -3,7 +3,7 @@
 //! ```text
 //! cargo run --release -p agit-core --example pack_bench -- lookup  [--objects 1000000] [--lookups 10000]
 //! cargo run --release -p agit-core --example pack_bench -- levels  [--corpus DIR]
-//! cargo run --release -p agit-core --example pack_bench -- history [--files 500] [--steps 1000] [--corpus DIR] [--git] [--configs 3:0,19:16]
+//! cargo run --release -p agit-core --example pack_bench -- history [--files 500] [--steps 1000] [--corpus DIR] [--git] [--configs 3:0,19:10:d]
 //! ```
 //!
 //! - `lookup`: DECISIONS §5 "object prefix lookup with 1,000,000 objects: under 1 ms".
@@ -13,7 +13,8 @@
 //! - `levels`: zstd level 1/3/9/15/19 per object kind (text blobs, tree, step and blame
 //!   JSON), plus a trained dictionary vs deltas for step objects.
 //! - `history`: a simulated history (files edited by steps, with trees, steps and blames),
-//!   packed with several `level:max_depth` settings; sizes, write and read times. With `--git`
+//!   packed with several `level:max_depth[:d]` settings (`d`: with a dictionary trained on
+//!   300 steps); sizes, write and read times. With `--git`
 //!   the same file history (step JSON as commit message) goes into git and is measured
 //!   after `git gc --aggressive`.
 //!
@@ -42,7 +43,7 @@ fn main() {
             num("--files", 500),
             num("--steps", 1000),
             args.iter().any(|a| a == "--git"),
-            &flag("--configs").unwrap_or_else(|| "3:0,3:16,9:16,19:16".into()),
+            &flag("--configs").unwrap_or_else(|| "3:0,3:10,9:10,9:10:d,19:10,19:10:d".into()),
         ),
         Some(other) => {
             eprintln!("unknown mode `{other}`; use lookup, levels or history");
@@ -482,16 +483,26 @@ fn history(corpus: &[(String, Vec<u8>)], files: usize, steps: usize, git: bool, 
     for (kind, (n, bytes)) in kinds {
         println!("history:   {kind:<5} {n:6} objects {bytes:11} B");
     }
-    let configs: Vec<(i32, u16)> = configs
+    // `level:depth` or `level:depth:d` (with a dictionary trained on the first 300 steps).
+    let configs: Vec<(i32, u16, bool)> = configs
         .split(',')
         .filter_map(|c| {
-            let (l, d) = c.split_once(':')?;
-            Some((l.parse().ok()?, d.parse().ok()?))
+            let mut parts = c.split(':');
+            Some((parts.next()?.parse().ok()?, parts.next()?.parse().ok()?, parts.next() == Some("d")))
         })
         .collect();
-    for (level, depth) in configs {
+    let start = Instant::now();
+    let samples = inputs.iter().filter(|i| i.kind == ObjectKind::Step).take(300).map(|i| i.bytes.as_slice());
+    let dictionary = agit_core::store::pack::train_dictionary(samples, 64 << 10).expect("train");
+    println!("history: trained a {} B dictionary on 300 steps in {:.0} ms", dictionary.len(), ms(start.elapsed()));
+    for (level, depth, dict) in configs {
         let tmp = tempfile::tempdir().expect("temp dir");
-        let options = PackOptions { level, max_depth: depth, ..PackOptions::default() };
+        let options = PackOptions {
+            level,
+            max_depth: depth,
+            dictionary: dict.then(|| dictionary.clone()),
+            ..PackOptions::default()
+        };
         let start = Instant::now();
         let info = write_pack_with(tmp.path(), inputs.iter().cloned(), &options).expect("pack");
         let write = start.elapsed();
@@ -511,7 +522,7 @@ fn history(corpus: &[(String, Vec<u8>)], files: usize, steps: usize, git: bool, 
         let mut per_kind: Vec<_> = per_kind.into_iter().collect();
         per_kind.sort();
         println!(
-            "history: level {level:2} depth {depth:2}: pack {:9} B + idx {:7} B (ratio {:5.1}), write {:7.0} ms, read all {:6.0} ms (slowest {:5.2} ms) {per_kind:?}",
+            "history: level {level:2} depth {depth:2} dict {dict:5}: pack {:9} B + idx {:7} B (ratio {:5.1}), write {:7.0} ms, read all {:6.0} ms (slowest {:5.2} ms) {per_kind:?}",
             info.pack_len,
             info.idx_len,
             raw as f64 / (info.pack_len + info.idx_len) as f64,

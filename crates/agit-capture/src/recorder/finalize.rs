@@ -3,8 +3,9 @@
 //! Order: read staging (salvaging every parseable line) → take `gc.lock` shared (gc
 //! cannot prune what we are about to reference; other sessions finalize concurrently) →
 //! start the git queries → snapshot → next store-wide timestamp → append the step (ref
-//! CAS + index rows in one transaction) → post-commit hook (blame) → delete staging.
+//! CAS + index rows in one transaction) → incremental blame → delete staging.
 
+use agit_core::blame::record_blame_for_commit;
 use agit_core::commit::{AppendOutcome, append_step};
 use agit_core::index::Index;
 use agit_core::index::schema::meta_keys;
@@ -19,10 +20,6 @@ use super::staging::StagingFile;
 use crate::git::PendingGitContext;
 use crate::hook_log::{self, HookLogEntry};
 use crate::outcome::derive_outcome;
-
-/// Runs after each committed step (e.g. incremental blame). Its errors are logged, never
-/// fatal: the step is already committed.
-pub type PostCommit = Box<dyn Fn(&Store, &mut Index, &ObjectId, &Step) -> Result<()> + Send + Sync>;
 
 /// A finalized turn.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -85,9 +82,9 @@ pub(super) fn finalize(
     for attempt in 1..=MAX_FRESH_IDS {
         match append_step(store, &mut index, step.clone(), &snap.new_objects)? {
             AppendOutcome::Committed { id, step: committed } => {
-                if let Some(hook) = recorder.post_commit()
-                    && let Err(e) = hook(store, &mut index, &id, &committed)
-                {
+                // Blame is fail-open: the step is committed; a failure leaves
+                // `blame.needs_reindex` set for `agit reindex` to rebuild.
+                if let Err(e) = record_blame_for_commit(&mut index, store, &id, &committed) {
                     let entry = HookLogEntry::new("error", e.code(), e.to_string());
                     let _ = hook_log::append(store, &HookLogEntry { context: Some("blame".into()), ..entry });
                 }

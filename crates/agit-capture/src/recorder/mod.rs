@@ -10,7 +10,7 @@ mod finalize;
 pub mod staging;
 pub mod turn_state;
 
-pub use finalize::{FinalizeOutcome, PostCommit};
+pub use finalize::FinalizeOutcome;
 
 use std::path::Path;
 
@@ -79,7 +79,6 @@ pub struct Recorder {
     /// Identifies the redaction rules (custom literals) so cached redacted blobs are
     /// recomputed when they change.
     redaction_key: String,
-    post_commit: Option<PostCommit>,
 }
 
 impl Recorder {
@@ -107,13 +106,7 @@ impl Recorder {
             enabled_origins,
             detector: Detector::new(&literals),
             redaction_key: format!("agit-privacy-v1:{}", key.finalize().to_hex()),
-            post_commit: None,
         })
-    }
-
-    /// Run `hook` after every committed step (blame updates), fail-open.
-    pub fn set_post_commit(&mut self, hook: PostCommit) {
-        self.post_commit = Some(hook);
     }
 
     pub fn store(&self) -> &Store {
@@ -328,10 +321,6 @@ impl Recorder {
 
     pub(crate) fn detector(&self) -> &Detector {
         &self.detector
-    }
-
-    pub(crate) fn post_commit(&self) -> Option<&PostCommit> {
-        self.post_commit.as_ref()
     }
 }
 

@@ -230,10 +230,10 @@ impl Report for DemoReport {
         }
         writeln!(out, "\nLook around:")?;
         writeln!(out, "  cd {}", self.path)?;
-        writeln!(out, "  agit status")?;
-        if let Some(first) = self.turns.first() {
-            writeln!(out, "  agit cat {}        the first step, as stored", &first.step[..12])?;
-        }
+        writeln!(out, "  agit status                 the dashboard")?;
+        writeln!(out, "  agit log                    the session's steps")?;
+        writeln!(out, "  agit blame src/lib.rs       which step wrote each line")?;
+        writeln!(out, "  agit timeline --json        the same history as JSON")?;
         Ok(())
     }
 }

@@ -3,6 +3,7 @@
 
 mod agents;
 pub mod between;
+pub mod blame;
 mod cat;
 mod completion;
 mod demo;
@@ -37,6 +38,7 @@ pub fn run(command: Command, ctx: &Context) -> Result<u8, CliError> {
         Command::Sessions(args) => emit(name, ctx, &sessions::run(&args, ctx)?),
         Command::Log(args) => emit(name, ctx, &log::run(&args, ctx)?),
         Command::Between(args) => emit(name, ctx, &between::run(&args, ctx)?),
+        Command::Blame(args) => emit(name, ctx, &blame::run(&args, ctx)?),
         Command::Watch(args) => watch::run(&args, ctx),
         Command::Uninstall => emit(name, ctx, &uninstall::run()?),
         Command::Cat(args) => emit(name, ctx, &cat::run(&args, ctx)?),

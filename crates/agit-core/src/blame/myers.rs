@@ -51,18 +51,21 @@ pub const MAX_WORK: u64 = 100_000_000;
 /// fallback replaces the changed middle instead.
 pub const MAX_FALLBACK_SCAN: u64 = 50_000_000;
 
-/// Resource bounds of the exact algorithm; exceeding either selects the fallback.
+/// Resource bounds of the exact algorithm (exceeding either selects the fallback) and of
+/// the `imara-diff` fallback.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DiffLimits {
     /// See [`MAX_TRACE_BYTES`].
     pub max_trace_bytes: usize,
     /// See [`MAX_WORK`].
     pub max_work: u64,
+    /// See [`MAX_FALLBACK_SCAN`].
+    pub max_fallback_scan: u64,
 }
 
 impl Default for DiffLimits {
     fn default() -> Self {
-        DiffLimits { max_trace_bytes: MAX_TRACE_BYTES, max_work: MAX_WORK }
+        DiffLimits { max_trace_bytes: MAX_TRACE_BYTES, max_work: MAX_WORK, max_fallback_scan: MAX_FALLBACK_SCAN }
     }
 }
 
@@ -86,7 +89,7 @@ pub fn diff_lines_with_limits(old: &[&[u8]], new: &[&[u8]], limits: DiffLimits) 
     let (old_ids, new_ids, distinct) = intern(old, new);
     match myers_greedy(&old_ids, &new_ids, limits) {
         Some(ops) => EditScript { ops, exact: true },
-        None => EditScript { ops: fallback(&old_ids, &new_ids, distinct), exact: false },
+        None => EditScript { ops: fallback(&old_ids, &new_ids, distinct, limits.max_fallback_scan), exact: false },
     }
 }
 
@@ -235,7 +238,7 @@ pub fn myers_greedy<T: PartialEq>(old: &[T], new: &[T], limits: DiffLimits) -> O
 
 /// The fallback script: common prefix and suffix kept, the middle diffed by
 /// `imara-diff`'s Myers, or replaced wholesale when that would be too slow.
-fn fallback(old: &[u32], new: &[u32], distinct: u32) -> Vec<DiffOp> {
+fn fallback(old: &[u32], new: &[u32], distinct: u32, max_scan: u64) -> Vec<DiffOp> {
     let prefix = old.iter().zip(new).take_while(|(a, b)| a == b).count();
     let (old_mid, new_mid) = (&old[prefix..], &new[prefix..]);
     let suffix = old_mid.iter().rev().zip(new_mid.iter().rev()).take_while(|(a, b)| a == b).count();
@@ -245,7 +248,7 @@ fn fallback(old: &[u32], new: &[u32], distinct: u32) -> Vec<DiffOp> {
     // imara-diff asserts fewer than i32::MAX tokens per side.
     let imara_ok = old_mid.len() < i32::MAX as usize
         && new_mid.len() < i32::MAX as usize
-        && imara_preprocess_scan(old_mid, new_mid, distinct) <= MAX_FALLBACK_SCAN;
+        && imara_preprocess_scan(old_mid, new_mid, distinct) <= max_scan;
     if imara_ok {
         imara_ops(old_mid, new_mid, distinct, &mut ops);
     } else {
@@ -606,11 +609,11 @@ mod tests {
         let old: Vec<&[u8]> = vec![b"a", b"b", b"c", b"d"];
         let new: Vec<&[u8]> = vec![b"x", b"b", b"y", b"d", b"z"];
         assert!(diff_lines(&old, &new).exact);
-        let tiny = DiffLimits { max_trace_bytes: 0, max_work: u64::MAX };
+        let tiny = DiffLimits { max_trace_bytes: 0, ..DiffLimits::default() };
         let script = diff_lines_with_limits(&old, &new, tiny);
         assert!(!script.exact);
         assert_eq!(apply(&old, &new, &script.ops).unwrap(), new);
-        let no_work = DiffLimits { max_trace_bytes: MAX_TRACE_BYTES, max_work: 2 };
+        let no_work = DiffLimits { max_work: 2, ..DiffLimits::default() };
         assert!(!diff_lines_with_limits(&old, &new, no_work).exact);
         // Identical inputs need D=0: no trace at all, so even a zero byte bound is exact.
         assert!(diff_lines_with_limits(&old, &old, tiny).exact);
@@ -627,6 +630,23 @@ mod tests {
         assert!(!script.exact);
         assert_eq!(apply(&old_b, &new_b, &script.ops).unwrap(), new_b);
         assert_eq!(edits(&script.ops), 12_000);
+    }
+
+    #[test]
+    fn repetitive_input_stays_fast() {
+        // imara-diff's preprocessing is quadratic here; the predicted scan picks the
+        // wholesale replacement instead (this took ~45 s through imara-diff).
+        let old: Vec<&[u8]> = (0..200_000).map(|i| if i % 2 == 0 { &b"}"[..] } else { &b""[..] }).collect();
+        let mut new = old.clone();
+        for i in (0..200_000).step_by(97) {
+            new[i] = b"{";
+        }
+        let started = std::time::Instant::now();
+        let script = diff_lines(&old, &new);
+        assert!(!script.exact);
+        assert_eq!(apply(&old, &new, &script.ops).unwrap(), new);
+        // Generous for debug builds; release takes well under a second.
+        assert!(started.elapsed() < std::time::Duration::from_secs(30), "{:?}", started.elapsed());
     }
 
     fn small_lines() -> impl Strategy<Value = Vec<u8>> {
@@ -651,9 +671,16 @@ mod tests {
             let (old_l, new_l) = (lines(&old), lines(&new));
             let old_b: Vec<&[u8]> = old_l.iter().map(Vec::as_slice).collect();
             let new_b: Vec<&[u8]> = new_l.iter().map(Vec::as_slice).collect();
-            let script = diff_lines_with_limits(&old_b, &new_b, DiffLimits { max_trace_bytes: 0, max_work: 0 });
-            prop_assert!(!script.exact || old == new || old.is_empty() || new.is_empty());
+            let fallback = DiffLimits { max_trace_bytes: 0, max_work: 0, ..DiffLimits::default() };
+            let script = diff_lines_with_limits(&old_b, &new_b, fallback);
+            prop_assert!(!script.exact || old.is_empty() || new.is_empty());
             prop_assert_eq!(apply(&old_b, &new_b, &script.ops), Some(new_b.clone()));
+            // The last resort (middle replaced) is valid too, and keeps prefix and suffix.
+            let replace = DiffLimits { max_fallback_scan: 0, ..fallback };
+            let script = diff_lines_with_limits(&old_b, &new_b, replace);
+            prop_assert_eq!(apply(&old_b, &new_b, &script.ops), Some(new_b.clone()));
+            let prefix = old.iter().zip(&new).take_while(|(a, b)| a == b).count();
+            prop_assert!(script.ops.iter().take(prefix).all(|op| *op == DiffOp::Equal));
         }
 
         #[test]

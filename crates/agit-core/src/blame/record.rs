@@ -164,10 +164,32 @@ pub(crate) fn record_with_cap(
     limit: Option<usize>,
     cap: u64,
 ) -> Result<BlameRecordStats> {
+    let plan = plan_step(conn, store, step_id, step, limit, cap)?;
+    apply_plan(conn, step_id, step, &plan)?;
+    Ok(plan.stats)
+}
+
+/// The rows a step's blame will add, with their blame objects already written.
+struct Plan {
+    stats: BlameRecordStats,
+    /// (path, blame object, its size, blob).
+    rows: Vec<(String, ObjectId, u64, ObjectId)>,
+}
+
+/// Everything but the row writes: read prior rows, diff, write blame objects. Only reads
+/// the index, so finalize runs it outside the write transaction.
+fn plan_step(
+    conn: &Connection,
+    store: &Store,
+    step_id: &ObjectId,
+    step: &Step,
+    limit: Option<usize>,
+    cap: u64,
+) -> Result<Plan> {
     let tree = store.read_tree(&step.tree)?;
     let step_hex = step_id.to_hex();
     let mut stats = BlameRecordStats::default();
-    let mut queued: Vec<(String, ObjectId, ObjectId, u64)> = Vec::new();
+    let mut queued: Vec<(String, ObjectId, u64, ObjectId)> = Vec::new();
     for entry in &tree.entries {
         // The tree records the original size, so oversized files are skipped unread.
         if entry.size > cap {
@@ -219,9 +241,16 @@ pub(crate) fn record_with_cap(
         let encoded = blame.encode();
         let (blame_id, new) = store.write_object(&encoded)?;
         stats.objects_written += usize::from(new);
-        queued.push((entry.path.clone(), blame_id, entry.blob, encoded.len() as u64));
+        queued.push((entry.path.clone(), blame_id, encoded.len() as u64, entry.blob));
     }
-    for (path, blame_id, blob, size) in &queued {
+    stats.rows = queued.len();
+    Ok(Plan { stats, rows: queued })
+}
+
+/// Insert a plan's `objects` and `blame_maps` rows (upserts, so a repeat is harmless).
+fn apply_plan(conn: &Connection, step_id: &ObjectId, step: &Step, plan: &Plan) -> Result<()> {
+    let step_hex = step_id.to_hex();
+    for (path, blame_id, size, blob) in &plan.rows {
         insert_object(conn, &ObjectRecord { id: *blame_id, kind: ObjectKind::Blame, size: *size })?;
         conn.prepare_cached(
             "insert into blame_maps(path, step_hash, blame_hash, blob_hash, session_origin, session_id, timestamp)
@@ -242,8 +271,7 @@ pub(crate) fn record_with_cap(
         })
         .map_err(Error::index("upsert blame row"))?;
     }
-    stats.rows = queued.len();
-    Ok(stats)
+    Ok(())
 }
 
 /// What [`record_blame_for_commit`] did.
@@ -305,13 +333,17 @@ pub(crate) fn record_commit_with(
         return Ok(BlameCommitOutcome::SkippedNeedsReindex);
     }
     set_meta(conn, meta_keys::BLAME_NEEDS_REINDEX, "1")?;
+    // Diffing happens outside the write transaction so other sessions' step commits never
+    // wait on it; the rows it read cannot change meanwhile, since every blame writer holds
+    // the blame lock.
+    let plan = plan_step(conn, store, step_id, step, Some(limit), cap)?;
     // `&mut Index` guarantees no other transaction is open on this connection.
     let tx = Transaction::new_unchecked(conn, TransactionBehavior::Immediate)
         .map_err(Error::index("begin blame transaction"))?;
-    let stats = record_with_cap(&tx, store, step_id, step, Some(limit), cap)?;
+    apply_plan(&tx, step_id, step, &plan)?;
     clear_needs_reindex(&tx)?;
     tx.commit().map_err(Error::index("commit blame"))?;
-    Ok(BlameCommitOutcome::Recorded(stats))
+    Ok(BlameCommitOutcome::Recorded(plan.stats))
 }
 
 /// What [`rebuild_blame`] did.

@@ -108,6 +108,32 @@
 //! The writer publishes the pack (temp file, fsync, hard link without replace, directory
 //! fsync) before the idx, so a crash leaves at worst a pack without idx; [`PackSet`] then
 //! scans that pack's entry headers once at open, as it does for `AGITPK1` packs.
+//!
+//! # Writing
+//!
+//! The caller (gc) orders objects so that each object's *hint* (its previous version:
+//! same path in the previous tree, previous tree, previous step, previous blame of the
+//! path) comes before it. Hints form chains; version `n` of a chain deltas against
+//! version `n - lowbit(n)` ("skip-deltas"), so chains stay about log2(versions) deep
+//! while each delta spans few versions. A delta is kept only when smaller than the full
+//! entry. Defaults: zstd level 19 and depth ≤ 10. Figures from `examples/pack_bench.rs`
+//! (simulated 1,000-step history, 500 files, 198 MB raw; git: same files, step JSON as
+//! commit messages, `git gc --aggressive` = 6.01 MB in 54 s):
+//!
+//! | setting              | pack + idx | write  |
+//! |----------------------|------------|--------|
+//! | level 3, no deltas   | 38.8 MB    | 1.7 s  |
+//! | level 3              | 7.0 MB     | 1.7 s  |
+//! | level 9              | 6.5 MB     | 2.6 s  |
+//! | level 9 + dictionary | 5.8 MB     | 2.7 s  |
+//! | level 19             | 6.3 MB     | 23 s   |
+//! | level 19 + dictionary| 5.5 MB     | 33 s   |
+//!
+//! Level 19 is the default because packs are written once, by gc, and read often:
+//! decompression speed does not depend on the level, and the store-size budget is set
+//! against `git gc --aggressive`. A gc that must be quick can pass level 9. A
+//! dictionary ([`train_dictionary`] on a few hundred steps, [`PackOptions::dictionary`])
+//! saves a further 11–13%.
 
 mod delta;
 mod entry;

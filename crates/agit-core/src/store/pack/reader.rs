@@ -110,7 +110,7 @@ impl PackSet {
     /// Where `id` is packed, without reading the object.
     pub fn locate(&self, id: &ObjectId) -> Result<Option<PackedObject>> {
         for pack in &self.packs {
-            if let Some(entry) = pack.find(id)? {
+            if let Some(entry) = pack.find(id, true)? {
                 return Ok(Some(PackedObject { pack: Arc::clone(&pack.name), entry }));
             }
         }
@@ -131,7 +131,7 @@ impl PackSet {
     /// every object on the delta chain). `None` when no pack has it.
     pub fn get(&self, id: &ObjectId) -> Result<Option<(ObjectKind, Vec<u8>)>> {
         for pack in &self.packs {
-            if let Some(entry) = pack.find(id)? {
+            if let Some(entry) = pack.find(id, false)? {
                 return pack.read(&entry).map(Some);
             }
         }
@@ -214,14 +214,16 @@ impl OpenPack {
         }
     }
 
-    fn find(&self, id: &ObjectId) -> Result<Option<PackedEntryInfo>> {
+    /// The entry of `id`; `resolve_base` also reads the base's id (one more read), which
+    /// decoding does not need.
+    fn find(&self, id: &ObjectId, resolve_base: bool) -> Result<Option<PackedEntryInfo>> {
         match &self.lookup {
             Lookup::Idx(idx) => {
                 let Some(pos) = idx.find(id).map_err(|e| self.err(e))? else { return Ok(None) };
                 let record = idx.record_at(pos).map_err(|e| self.err(e))?;
                 let base = match record.base {
-                    Some(b) => Some(idx.id_at(b).map_err(|e| self.err(e))?),
-                    None => None,
+                    Some(b) if resolve_base => Some(idx.id_at(b).map_err(|e| self.err(e))?),
+                    _ => None,
                 };
                 Ok(Some(PackedEntryInfo {
                     id: *id,
@@ -296,8 +298,7 @@ pub(crate) fn layout_of<S: Source + ?Sized>(src: &S) -> Result<Layout, PackError
         let Some(entries_end) = src.len().checked_sub(v2::TRAILER_LEN).filter(|end| *end >= v2::FILE_HEADER_LEN) else {
             return Err(PackError::InvalidPackFile { offset: None, reason: "truncated: no trailer" });
         };
-        let mut layout =
-            Layout { format: PackFormat::V2, entries_start: v2::FILE_HEADER_LEN, entries_end, dict: None };
+        let mut layout = Layout { format: PackFormat::V2, entries_start: v2::FILE_HEADER_LEN, entries_end, dict: None };
         if flags & v2::FLAG_DICT != 0 {
             let (dict, end) = read_dict(src, entries_end)?;
             layout.entries_start = end;

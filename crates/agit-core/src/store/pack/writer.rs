@@ -24,7 +24,7 @@ use crate::store::durable;
 #[derive(Debug, Clone)]
 pub struct PackOptions {
     /// zstd level for full entries and deltas. The default, 19, trades write speed
-    /// (packs are written only by gc) for size; see the pack benchmark for figures.
+    /// (packs are written only by gc) for size; figures in the module documentation.
     pub level: i32,
     /// Longest delta chain written; reading an object decodes up to this many deltas.
     /// Clamped to [`MAX_CHAIN_DEPTH`]; 0 disables deltas. Version `n` of a hint chain
@@ -147,13 +147,13 @@ impl PackWriter {
             return Err(pack_err(pack_dir, PackError::Compression { reason: "dictionary must be 1 byte to 1 MiB" }));
         }
         let compressor = Compressor::new(options.level, dict).map_err(|e| pack_err(pack_dir, e))?;
-        let ddict = match dict {
-            Some(d) => Some(Arc::new(
-                DDict::try_create(d)
-                    .ok_or_else(|| pack_err(pack_dir, PackError::Compression { reason: "unusable zstd dictionary" }))?,
-            )),
-            None => None,
-        };
+        let ddict =
+            match dict {
+                Some(d) => Some(Arc::new(DDict::try_create(d).ok_or_else(|| {
+                    pack_err(pack_dir, PackError::Compression { reason: "unusable zstd dictionary" })
+                })?)),
+                None => None,
+            };
         let mut writer = PackWriter {
             dir: pack_dir.to_path_buf(),
             out: BufWriter::with_capacity(1 << 20, handle),
@@ -185,7 +185,8 @@ impl PackWriter {
     }
 
     /// Add one object. Returns its entry, or `None` when it was left out (a duplicate of
-    /// an earlier input, or larger than [`MAX_OBJECT_LEN`]).
+    /// an earlier input, or larger than [`MAX_OBJECT_LEN`]). After an error the writer
+    /// must be dropped (which removes the temp file), not finished.
     pub fn add(&mut self, input: PackInput) -> Result<Option<PackedEntryInfo>> {
         let PackInput { id, kind, bytes, delta_base_hint } = input;
         if self.by_id.contains_key(&id) {
