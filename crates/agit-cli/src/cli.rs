@@ -115,6 +115,11 @@ pub enum Command {
         after_help = "Examples:\n  agit demo                     create a demo repository in the temp directory\n  agit demo --dir /tmp/try-agit\n\nThe session goes through the same hook commands Claude Code runs, so what you\nsee is exactly what recording your own agent produces."
     )]
     Demo(DemoArgs),
+    /// Measure agit against git and other peers on generated data (prints ratios).
+    #[command(
+        after_help = "Examples:\n  agit bench --quick            a small run (about a minute)\n  agit bench capture --json\n\nEach line: our median, the peer's median, the ratio, and whether it is inside the\nbudget. Build with --release for meaningful numbers. Timings are evidence, never a\npass/fail test."
+    )]
+    Bench(crate::commands::bench::BenchArgs),
     /// Print the agit version.
     #[command(after_help = "Examples:\n  agit version\n  agit version --json")]
     Version,
@@ -240,6 +245,7 @@ impl Command {
             Command::Version => "version",
             Command::Observe(_) => "observe",
             Command::Demo(_) => "demo",
+            Command::Bench(_) => "bench",
             Command::Completion(_) => "completion",
             Command::Help(_) => "help",
             Command::ClaudeHook(_) => "claude-hook",

@@ -32,6 +32,22 @@ pub struct FinalizeOutcome {
     pub already_committed: bool,
 }
 
+/// Phase timings on stderr when `AGIT_TRACE` is set (performance diagnosis).
+struct PhaseTrace(Option<std::time::Instant>);
+
+impl PhaseTrace {
+    fn start() -> PhaseTrace {
+        PhaseTrace(std::env::var_os("AGIT_TRACE").map(|_| std::time::Instant::now()))
+    }
+
+    fn mark(&mut self, phase: &str) {
+        if let Some(start) = self.0 {
+            eprintln!("agit-trace: finalize {phase}: {:.2} ms", start.elapsed().as_secs_f64() * 1000.0);
+            self.0 = Some(std::time::Instant::now());
+        }
+    }
+}
+
 /// Give up inventing fresh turn ids after this many collisions.
 const MAX_FRESH_IDS: u32 = 1000;
 
@@ -43,6 +59,7 @@ pub(super) fn finalize(
     staging: &StagingFile,
 ) -> Result<FinalizeOutcome> {
     let store = recorder.store();
+    let mut trace = PhaseTrace::start();
     let staged = staging.read()?;
     if staged.corrupt_lines > 0 {
         quarantine(store, staging, staged.corrupt_lines, session_id);
@@ -52,7 +69,9 @@ pub(super) fn finalize(
 
     let _gc = lock::acquire(&store.gc_lock_path(), LockMode::Shared, lock::lock_timeout())?;
     let git = PendingGitContext::start(store.workspace());
+    trace.mark("staging+git spawn");
     let mut index = Index::open(store)?;
+    trace.mark("index open");
     let model = match staged.model {
         Some(model) => Some(model),
         None => index.meta(&meta_keys::session_key(origin, session_id, "model"))?,
@@ -61,8 +80,10 @@ pub(super) fn finalize(
     let redactor = FnRedactor::new(recorder.redaction_key(), |bytes: &[u8]| detector.redact(bytes));
     let capture = SnapshotCapture::from_level(recorder.snapshot_level(), &redactor);
     let snap = snapshot(store, &mut index, &SnapshotOptions::new(capture))?;
+    trace.mark("snapshot");
     let timestamp = index.next_step_timestamp(now_ms())?;
     let git = git.finish();
+    trace.mark("timestamp+git wait");
     let mut step = Step {
         parent: None,
         tree: snap.tree,
@@ -82,12 +103,14 @@ pub(super) fn finalize(
     for attempt in 1..=MAX_FRESH_IDS {
         match append_step(store, &mut index, step.clone(), &snap.new_objects)? {
             AppendOutcome::Committed { id, step: committed } => {
+                trace.mark("commit");
                 // Blame is fail-open: the step is committed; a failure leaves
                 // `blame.needs_reindex` set for `agit reindex` to rebuild.
                 if let Err(e) = record_blame_for_commit(&mut index, store, &id, &committed) {
                     let entry = HookLogEntry::new("error", e.code(), e.to_string());
                     let _ = hook_log::append(store, &HookLogEntry { context: Some("blame".into()), ..entry });
                 }
+                trace.mark("blame");
                 staging.remove()?;
                 return Ok(FinalizeOutcome { step: id, turn_id: committed.turn_id.clone(), already_committed: false });
             }

@@ -159,16 +159,14 @@ impl StagingFile {
         }
     }
 
-    /// Delete after the step is committed (never before).
+    /// Delete after the step is committed (never before). Not flushed: if a crash
+    /// brings the file back, finalizing it again finds the committed step (same content)
+    /// and just deletes it.
     pub fn remove(&self) -> Result<()> {
         match fs::remove_file(&self.path) {
-            Ok(()) => {}
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
-            Err(e) => return Err(Error::io("remove staging file", &self.path, e)),
-        }
-        match self.path.parent() {
-            Some(dir) => durable::sync_dir(dir),
-            None => Ok(()),
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(Error::io("remove staging file", &self.path, e)),
         }
     }
 }

@@ -2,6 +2,7 @@
 //! renderer.
 
 mod agents;
+pub mod bench;
 pub mod between;
 pub mod blame;
 mod cat;
@@ -46,6 +47,7 @@ pub fn run(command: Command, ctx: &Context) -> Result<u8, CliError> {
         Command::Version => emit(name, ctx, &version::run()),
         Command::Observe(args) => observe::run(&args, ctx),
         Command::Demo(args) => emit(name, ctx, &demo::run(&args, ctx)?),
+        Command::Bench(args) => emit(name, ctx, &bench::run(&args, ctx)?),
         Command::Completion(args) => completion::run(&args, ctx),
         Command::Help(args) => help::run(&args),
         Command::ClaudeHook(args)

@@ -190,10 +190,18 @@ fn plan_step(
     let step_hex = step_id.to_hex();
     let mut stats = BlameRecordStats::default();
     let mut queued: Vec<(String, ObjectId, u64, ObjectId)> = Vec::new();
+    let previous = previous_blamed_tree(conn, store, step, &step_hex)?;
     for entry in &tree.entries {
         // The tree records the original size, so oversized files are skipped unread.
         if entry.size > cap {
             stats.oversized += 1;
+            continue;
+        }
+        // Same blob as in the previous step, whose blame is recorded: nothing changed
+        // for this path since (its latest row, if any, has this blob), so no lookup and
+        // no read — this keeps a finalize proportional to what changed, not to the tree.
+        if previous.as_ref().and_then(|t| t.get(&entry.path)).is_some_and(|p| p.blob == entry.blob) {
+            stats.unchanged += 1;
             continue;
         }
         let prior = prior_row(conn, &entry.path, step.timestamp, &step_hex)?;
@@ -248,8 +256,34 @@ fn plan_step(
 }
 
 /// Insert a plan's `objects` and `blame_maps` rows (upserts, so a repeat is harmless).
+/// The tree of the step just before `step` (by timestamp, hash) when that step is the
+/// last one whose blame was recorded; `None` means "compare every path with its rows".
+fn previous_blamed_tree(
+    conn: &Connection,
+    store: &Store,
+    step: &Step,
+    step_hex: &str,
+) -> Result<Option<crate::object::Tree>> {
+    let Some(last) = get_meta(conn, meta_keys::BLAME_LAST_RECORDED_STEP)? else { return Ok(None) };
+    let previous: Option<(String, String)> = conn
+        .prepare_cached(
+            "select hash, tree_hash from steps where timestamp < ?1 or (timestamp = ?1 and hash < ?2)
+             order by timestamp desc, hash desc limit 1",
+        )
+        .and_then(|mut st| st.query_row(params![step.timestamp, step_hex], |r| Ok((r.get(0)?, r.get(1)?))).optional())
+        .map_err(Error::index("previous step"))?;
+    match previous {
+        Some((hash, tree)) if hash == last => match ObjectId::parse(&tree) {
+            Some(tree) => Ok(Some(store.read_tree(&tree)?)),
+            None => Ok(None),
+        },
+        _ => Ok(None),
+    }
+}
+
 fn apply_plan(conn: &Connection, step_id: &ObjectId, step: &Step, plan: &Plan) -> Result<()> {
     let step_hex = step_id.to_hex();
+    set_meta(conn, meta_keys::BLAME_LAST_RECORDED_STEP, &step_hex)?;
     for (path, blame_id, size, blob) in &plan.rows {
         insert_object(conn, &ObjectRecord { id: *blame_id, kind: ObjectKind::Blame, size: *size })?;
         conn.prepare_cached(
@@ -368,6 +402,8 @@ pub fn rebuild_blame(conn: &Connection, store: &Store) -> Result<BlameRebuildSta
 
 pub(crate) fn rebuild_with_cap(conn: &Connection, store: &Store, cap: u64) -> Result<BlameRebuildStats> {
     conn.execute("delete from blame_maps", []).map_err(Error::index("clear blame_maps"))?;
+    conn.execute("delete from meta where key=?1", [meta_keys::BLAME_LAST_RECORDED_STEP])
+        .map_err(Error::index("clear blame cursor"))?;
     set_meta(conn, meta_keys::BLAME_NEEDS_REINDEX, "1")?;
     let ids: Vec<ObjectId> = conn
         .prepare("select hash from steps order by timestamp asc, hash asc")

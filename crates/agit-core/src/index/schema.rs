@@ -142,6 +142,9 @@ pub mod meta_keys {
     pub const LAST_STEP_TIMESTAMP: &str = "blame.last_step_timestamp";
     /// `"1"` while blame rows may be incomplete.
     pub const BLAME_NEEDS_REINDEX: &str = "blame.needs_reindex";
+    /// The last step whose blame rows were recorded (lets the next step skip paths it
+    /// did not change).
+    pub const BLAME_LAST_RECORDED_STEP: &str = "blame.last_recorded_step";
     /// Finalize counters (diagnostics; carried across rebuilds).
     pub const RETRIES_TOTAL: &str = "metrics.finalize_retries_total";
     pub const OBJECTS_WRITTEN_TOTAL: &str = "metrics.finalize_objects_written_total";

@@ -2,6 +2,11 @@
 //! target directory, fsync, then link-without-replace or rename-replace, then fsync the
 //! directory. `AGIT_FSYNC=0` (or false/off/no) turns every fsync off, for tests and
 //! benchmarks only.
+//!
+//! Batched durability: objects and housekeeping files use the `*_deferred` writers
+//! (atomic, but not yet flushed), and every ref update first calls [`sync_filesystem`]
+//! (one `syncfs`). So everything a ref can reach is on disk before the ref points to it,
+//! at the cost of one flush per commit instead of two fsyncs per object.
 
 use std::fs::{self, File};
 use std::io::{self, Write};
@@ -68,13 +73,18 @@ pub fn create_dir_durable(dir: &Path) -> Result<()> {
 }
 
 fn write_temp(dir: &Path, bytes: &[u8], mode: u32) -> Result<tempfile::NamedTempFile> {
+    let tmp = write_temp_unsynced(dir, bytes, mode)?;
+    sync_file(tmp.as_file(), tmp.path())?;
+    Ok(tmp)
+}
+
+fn write_temp_unsynced(dir: &Path, bytes: &[u8], mode: u32) -> Result<tempfile::NamedTempFile> {
     let mut tmp = tempfile::Builder::new()
         .prefix(".tmp-")
         .permissions(fs::Permissions::from_mode(mode))
         .tempfile_in(dir)
         .map_err(|e| Error::io("create temp file in", dir, e))?;
     tmp.write_all(bytes).map_err(|e| Error::io("write", tmp.path(), e))?;
-    sync_file(tmp.as_file(), tmp.path())?;
     Ok(tmp)
 }
 
@@ -97,6 +107,41 @@ pub fn write_new_with_mode(target: &Path, bytes: &[u8], mode: u32) -> Result<boo
         Err(e) => Err(Error::io("link", target, e)),
     }
     // `tmp` is removed on drop either way.
+}
+
+/// [`write_new_with_mode`] without flushing: the file appears complete or not at all, and
+/// becomes durable at the next [`sync_filesystem`] (every ref update does one).
+pub fn write_new_deferred(target: &Path, bytes: &[u8], mode: u32) -> Result<bool> {
+    let dir = parent_of(target)?;
+    let tmp = write_temp_unsynced(dir, bytes, mode)?;
+    match fs::hard_link(tmp.path(), target) {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(false),
+        Err(e) => Err(Error::io("link", target, e)),
+    }
+}
+
+/// Atomically replace `target` without flushing (for state that is safe to lose on a
+/// crash: the old or the new content survives).
+pub fn replace_deferred(target: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = parent_of(target)?;
+    let tmp = write_temp_unsynced(dir, bytes, FILE_MODE)?;
+    tmp.persist(target).map_err(|e| Error::io("rename into", target, e.error))?;
+    Ok(())
+}
+
+/// Flush every pending write of the filesystem holding `path` (one `syncfs`).
+pub fn sync_filesystem(path: &Path) -> Result<()> {
+    if !fsync_enabled() {
+        return Ok(());
+    }
+    let handle = File::open(path).map_err(|e| Error::io("open", path, e))?;
+    // SAFETY: syncfs takes a valid open descriptor and touches no memory of ours.
+    let rc = unsafe { libc::syncfs(std::os::fd::AsRawFd::as_raw_fd(&handle)) };
+    if rc != 0 {
+        return Err(Error::io("syncfs", path, io::Error::last_os_error()));
+    }
+    Ok(())
 }
 
 /// Atomically replace (or create) `target` with `bytes`.

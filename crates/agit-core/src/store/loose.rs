@@ -15,17 +15,30 @@ pub fn object_path(objects_dir: &Path, id: &ObjectId) -> PathBuf {
 }
 
 /// Write `bytes` as a loose object; returns its id and whether this call created it.
-/// Idempotent: an existing object is left untouched.
+/// Idempotent: an existing object of the right size is left untouched; one of the wrong
+/// size (a write torn by a crash before the next flush) is replaced. The object is
+/// durable after the next `durable::sync_filesystem`, which every ref update performs.
 pub fn write(objects_dir: &Path, bytes: &[u8]) -> Result<(ObjectId, bool)> {
     let id = ObjectId::of(bytes);
     let path = object_path(objects_dir, &id);
-    if path.exists() {
-        return Ok((id, false));
+    match std::fs::metadata(&path) {
+        Ok(meta) if meta.len() == bytes.len() as u64 => return Ok((id, false)),
+        Ok(_) => {
+            // Torn by a crash: the content is addressed by its hash, so rewriting is safe.
+            let dir = path.parent().unwrap_or(objects_dir);
+            let tmp_target = dir.join(format!(".repair-{}", &id.to_hex()[2..]));
+            durable::write_new_deferred(&tmp_target, bytes, durable::OBJECT_MODE)?;
+            std::fs::rename(&tmp_target, &path).map_err(|e| Error::io("replace torn object", &path, e))?;
+            return Ok((id, true));
+        }
+        Err(_) => {}
     }
-    if let Some(shard) = path.parent() {
-        durable::create_dir_durable(shard)?;
+    if let Some(shard) = path.parent()
+        && !shard.is_dir()
+    {
+        std::fs::create_dir_all(shard).map_err(|e| Error::io("create directory", shard, e))?;
     }
-    let created = durable::write_new_with_mode(&path, bytes, durable::OBJECT_MODE)?;
+    let created = durable::write_new_deferred(&path, bytes, durable::OBJECT_MODE)?;
     Ok((id, created))
 }
 

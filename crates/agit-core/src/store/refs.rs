@@ -139,10 +139,7 @@ impl Refs {
             Err(e) if e.kind() == io::ErrorKind::NotFound => {}
             Err(e) => return Err(Error::io("delete ref", &locked.path, e)),
         }
-        if let Some(dir) = locked.path.parent() {
-            durable::sync_dir(dir)?;
-        }
-        Ok(())
+        durable::sync_filesystem(self.root.as_path())
     }
 }
 
@@ -161,9 +158,12 @@ impl LockedRef<'_> {
         Ok(())
     }
 
-    /// Atomically replace the ref's content.
+    /// Atomically replace the ref's content, then flush the filesystem: the new ref and
+    /// every object written before it (objects are written unflushed) become durable
+    /// together, so a durable ref never points at a lost object.
     pub fn write(&self, head: &ObjectId) -> Result<()> {
-        durable::replace(&self.path, ref_content(head).as_bytes())
+        durable::replace_deferred(&self.path, ref_content(head).as_bytes())?;
+        durable::sync_filesystem(&self.path)
     }
 
     /// The session this lock is for.
