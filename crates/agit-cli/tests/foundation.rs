@@ -270,3 +270,52 @@ fn set_user_version(db: &std::path::Path, version: u32) {
     file.seek(SeekFrom::Start(60)).unwrap();
     file.write_all(&version.to_be_bytes()).unwrap();
 }
+
+#[test]
+fn a_reference_agitpk1_pack_is_read_by_every_command() {
+    use agit_core::ObjectKind;
+    use agit_core::store::pack::test_support::{V1Object, build_v1_pack};
+
+    let dir = tempfile::tempdir().unwrap();
+    // The vector bundle's objects, packed the way the reference gc would (the second
+    // README version as a splice delta against the first), with only the ref loose.
+    let bundle = common::vectors_dir().join("bundle");
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(bundle.join("manifest.json")).unwrap()).unwrap();
+    let mut objects: Vec<(ObjectKind, Vec<u8>)> = manifest["objects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| {
+            let kind = ObjectKind::parse(o["kind"].as_str().unwrap()).unwrap();
+            (kind, std::fs::read(bundle.join(o["path"].as_str().unwrap())).unwrap())
+        })
+        .collect();
+    objects.sort_by_key(|(kind, _)| *kind != ObjectKind::Blob);
+    let readme_v1 = objects.iter().position(|(_, b)| b.starts_with(b"# public\r\nline two\n\n")).unwrap();
+    let entries: Vec<V1Object<'_>> = objects
+        .iter()
+        .map(|(kind, bytes)| V1Object {
+            kind: *kind,
+            bytes,
+            base: bytes.starts_with(b"# public\r\nline two changed").then_some(readme_v1),
+        })
+        .collect();
+    let (name, pack) = build_v1_pack(&entries);
+    let pack_dir = dir.path().join(".agit/objects/pack");
+    std::fs::create_dir_all(&pack_dir).unwrap();
+    std::fs::write(pack_dir.join(format!("{name}.pack")), pack).unwrap();
+    place_ref(dir.path(), "claude", "sess-public", format!("{BUNDLE_HEAD}\n").as_bytes());
+
+    let run = run_json(dir.path(), &["reindex"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!((run.data()["sessions"].as_u64(), run.data()["steps"].as_u64()), (Some(1), Some(2)));
+    let run = run_json(dir.path(), &["cat", &BUNDLE_HEAD[..10]]);
+    assert_eq!((run.data()["kind"].as_str(), run.data()["hash"].as_str()), (Some("step"), Some(BUNDLE_HEAD)));
+    let run = run_json(dir.path(), &["cat", "db90b147"]);
+    assert_eq!(run.data()["text"], "# public\r\nline two changed\n\nline four\n", "delta entry rebuilt");
+    let run = run_json(dir.path(), &["log", "claude/sess-public"]);
+    assert_eq!(run.data()["steps"].as_array().unwrap().len(), 2);
+    let run = run_json(dir.path(), &["blame", "README.md"]);
+    assert_eq!(run.data()["lines"].as_array().unwrap().len(), 5);
+}

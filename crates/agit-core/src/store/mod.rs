@@ -24,6 +24,7 @@ pub use lock::{LockGuard, LockMode, LockRecord};
 pub use refs::{LockedRef, Refs, SessionRef};
 
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
 
 use crate::error::{Error, Result};
 use crate::hash::ObjectId;
@@ -35,12 +36,24 @@ pub const STORE_DIR: &str = ".agit";
 /// Directories a write-capable open makes sure exist.
 const LAYOUT_DIRS: [&str; 6] = ["objects", "objects/pack", "refs/sessions", "tmp", "log", "observers"];
 
-/// An opened store. Cheap to clone; holds only paths.
+/// An opened store. Cheap to clone (paths plus a shared, lazily opened pack set).
 #[derive(Debug, Clone)]
 pub struct Store {
     workspace: PathBuf,
     root: PathBuf,
     refs: Refs,
+    packs: Packs,
+}
+
+/// The store's packs, opened on first use and reopened when an object is missing (a gc
+/// may have packed and pruned loose copies since).
+#[derive(Clone, Default)]
+struct Packs(Arc<RwLock<Option<Arc<pack::PackSet>>>>);
+
+impl std::fmt::Debug for Packs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Packs")
+    }
 }
 
 impl Store {
@@ -82,7 +95,7 @@ impl Store {
 
     fn at(workspace: &Path) -> Store {
         let root = workspace.join(STORE_DIR);
-        Store { workspace: workspace.to_path_buf(), refs: Refs::new(&root), root }
+        Store { workspace: workspace.to_path_buf(), refs: Refs::new(&root), root, packs: Packs::default() }
     }
 
     /// Create any missing layout directory (write-capable opens call this).
@@ -155,19 +168,51 @@ impl Store {
         loose::write(&self.objects_dir(), bytes)
     }
 
-    /// Read an object's bytes, verified against its id.
+    /// The pack set, opened (or reopened with `refresh`) on demand. A pack directory
+    /// that cannot be listed is an empty set here; fsck reports it.
+    pub fn packs(&self, refresh: bool) -> Arc<pack::PackSet> {
+        if !refresh
+            && let Ok(guard) = self.packs.0.read()
+            && let Some(set) = guard.as_ref()
+        {
+            return Arc::clone(set);
+        }
+        let set = Arc::new(pack::PackSet::open(&self.pack_dir()).unwrap_or_else(|_| pack::PackSet::empty()));
+        if let Ok(mut guard) = self.packs.0.write() {
+            *guard = Some(Arc::clone(&set));
+        }
+        set
+    }
+
+    /// Look something up in the packs, reopening them once on a miss.
+    fn in_packs<T>(&self, f: impl Fn(&pack::PackSet) -> Result<Option<T>>) -> Result<Option<T>> {
+        if let Some(found) = f(&self.packs(false))? {
+            return Ok(Some(found));
+        }
+        f(&self.packs(true))
+    }
+
+    /// Read an object's bytes (loose first, then packs), verified against its id.
     pub fn read_object(&self, id: &ObjectId) -> Result<Vec<u8>> {
-        loose::read(&self.objects_dir(), id)?.ok_or_else(|| Error::ObjectNotFound { prefix: id.to_hex() })
+        if let Some(bytes) = loose::read(&self.objects_dir(), id)? {
+            return Ok(bytes);
+        }
+        self.in_packs(|p| Ok(p.get(id)?.map(|(_, bytes)| bytes)))?
+            .ok_or_else(|| Error::ObjectNotFound { prefix: id.to_hex() })
     }
 
-    /// Stored size of an object in bytes, without reading it.
+    /// Stored size of an object in bytes, without reading a loose one.
     pub fn object_size(&self, id: &ObjectId) -> Option<u64> {
-        std::fs::metadata(loose::object_path(&self.objects_dir(), id)).ok().map(|m| m.len())
+        if let Ok(meta) = std::fs::metadata(loose::object_path(&self.objects_dir(), id)) {
+            return Some(meta.len());
+        }
+        self.in_packs(|p| Ok(p.locate(id)?.map(|o| o.entry.unpacked_len))).ok().flatten()
     }
 
-    /// Whether the object is stored.
+    /// Whether the object is stored (loose or packed).
     pub fn has_object(&self, id: &ObjectId) -> bool {
         loose::exists(&self.objects_dir(), id)
+            || self.in_packs(|p| Ok(p.contains(id)?.then_some(()))).ok().flatten().is_some()
     }
 
     /// Read and decode a step.
@@ -182,14 +227,21 @@ impl Store {
         Tree::decode(&bytes).map_err(|source| Error::InvalidObject { id: *id, source })
     }
 
-    /// Every stored object id (loose; sorted).
+    /// Every stored object id, loose and packed (sorted, deduplicated).
     pub fn all_object_ids(&self) -> Result<Vec<ObjectId>> {
-        loose::all_ids(&self.objects_dir())
+        let mut ids = loose::all_ids(&self.objects_dir())?;
+        for entry in self.packs(true).iter() {
+            ids.push(entry?.entry.id);
+        }
+        ids.sort();
+        ids.dedup();
+        Ok(ids)
     }
 
-    /// Objects whose hex id starts with `prefix` (validated lowercase hex), found on disk.
+    /// Objects whose hex id starts with `prefix` (validated lowercase hex), loose or packed.
     pub fn object_ids_with_prefix(&self, prefix: &str) -> Result<Vec<ObjectId>> {
         let mut ids = loose::ids_with_prefix(&self.objects_dir(), prefix)?;
+        ids.extend(self.packs(false).ids_with_prefix(prefix)?);
         ids.sort();
         ids.dedup();
         Ok(ids)
