@@ -261,3 +261,31 @@ fn blame_answers_from_the_index() {
     assert!(String::from_utf8_lossy(&run.stdout).contains("file_too_large"));
     agit(w).args(["blame", "src/a.rs", "--no-limits"]).env("AGIT_MAX_FILE_BYTES", "3").assert().success();
 }
+
+#[test]
+fn colour_time_zone_and_pager_follow_flags_and_environment() {
+    let (dir, ..) = history();
+    let w = dir.path();
+    let out = |args: &[&str], envs: &[(&str, &str)]| -> String {
+        let mut cmd = agit(w);
+        cmd.env_remove("NO_COLOR");
+        for (k, v) in envs {
+            cmd.env(k, v);
+        }
+        String::from_utf8(cmd.args(args).output().unwrap().stdout).unwrap()
+    };
+    // Not a terminal: no colour by default, colour with --color always, never with NO_COLOR+auto.
+    assert!(!out(&["timeline"], &[]).contains('\x1b'));
+    assert!(out(&["timeline", "--color", "always"], &[]).contains("\x1b["));
+    assert!(!out(&["timeline"], &[("NO_COLOR", "1")]).contains('\x1b'));
+    assert!(!out(&["timeline", "--color", "never"], &[]).contains('\x1b'));
+    // Local time follows TZ; --utc ignores it.
+    let utc = out(&["timeline", "--utc", "--limit", "1"], &[("TZ", "Asia/Kolkata")]);
+    let local = out(&["timeline", "--limit", "1"], &[("TZ", "Asia/Kolkata")]);
+    let plain = out(&["timeline", "--limit", "1"], &[("TZ", "UTC")]);
+    assert_eq!(utc[..19], plain[..19]);
+    assert_ne!(utc[..19], local[..19], "+05:30 shifts the clock");
+    // Off a terminal the pager is never used, even when one is configured.
+    let paged = out(&["timeline"], &[("AGIT_PAGER", "sh -c 'echo PAGED'"), ("PAGER", "false")]);
+    assert!(!paged.contains("PAGED") && paged.contains("turn agturn:1"));
+}
