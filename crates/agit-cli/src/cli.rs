@@ -120,6 +120,9 @@ pub enum Command {
         after_help = "Examples:\n  agit bench --quick            a small run (about a minute)\n  agit bench capture --json\n\nEach line: our median, the peer's median, the ratio, and whether it is inside the\nbudget. Build with --release for meaningful numbers. Timings are evidence, never a\npass/fail test."
     )]
     Bench(crate::commands::bench::BenchArgs),
+    /// Check store health, staging, locks and agent hooks; --repair fixes what is safe.
+    #[command(after_help = "Examples:\n  agit doctor\n  agit doctor --locks --stats --last-hook-error\n  agit doctor --repair     replay refs into the index, commit stranded turns\n\nProblems are reported, never silently repaired. Exit 1 when a check fails.")]
+    Doctor(crate::commands::doctor::DoctorArgs),
     /// Print the agit version.
     #[command(after_help = "Examples:\n  agit version\n  agit version --json")]
     Version,
@@ -245,6 +248,7 @@ impl Command {
             Command::Version => "version",
             Command::Observe(_) => "observe",
             Command::Demo(_) => "demo",
+            Command::Doctor(_) => "doctor",
             Command::Bench(_) => "bench",
             Command::Completion(_) => "completion",
             Command::Help(_) => "help",

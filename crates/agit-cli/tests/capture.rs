@@ -475,3 +475,40 @@ fn demo_records_a_session_through_the_hooks() {
     let run = run_json(dir.path(), &["demo", "--dir", "demo"]);
     assert_eq!((run.code, run.code_str()), (1, "demo_dir_not_empty"));
 }
+
+#[test]
+fn doctor_reports_and_repair_commits_a_stranded_turn() {
+    let dir = repo();
+    let w = dir.path();
+    // A turn whose stop was staged by a process that died before committing it, in a
+    // session that never sends another event: exactly what a crash leaves behind.
+    let key = agit_core::store::staging::staging_key("codex", "stranded", "agturn:1");
+    let staging = w.join(".agit/tmp").join(format!("{key}.json"));
+    std::fs::write(
+        &staging,
+        concat!(
+            r#"{"op":"turn","origin":"codex","session_id":"stranded","turn_id":"agturn:1"}"#,
+            "\n",
+            r#"{"op":"message","role":"user","content":"finish me"}"#,
+            "\n",
+            r#"{"op":"stop","content":"done"}"#,
+            "\n"
+        ),
+    )
+    .unwrap();
+    let run = run_json(w, &["doctor"]);
+    assert_eq!(run.code, 0, "a stranded turn is a warning: {}", run.stderr);
+    let codes: Vec<&str> =
+        run.data()["checks"].as_array().unwrap().iter().map(|c| c["code"].as_str().unwrap()).collect();
+    assert!(codes.contains(&"staging_stranded"), "{codes:?}");
+    let run = run_json(w, &["doctor", "--repair"]);
+    assert_eq!(run.data()["repair"]["staged"]["finalized"], 1);
+    assert!(!staging.exists());
+    let store = Store::open(w).unwrap();
+    let steps = session_steps(&store, "codex", "stranded");
+    assert_eq!(steps.len(), 1);
+    assert_eq!(steps[0].messages[1].content, "done");
+    let run = run_json(w, &["doctor", "--repair"]);
+    assert_eq!(run.data()["repair"]["staged"]["finalized"], 0, "idempotent");
+    assert_eq!(session_steps(&store, "codex", "stranded").len(), 1);
+}

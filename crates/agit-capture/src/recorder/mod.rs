@@ -7,10 +7,12 @@
 //! every turn ends committed or still staged — never lost.
 
 mod finalize;
+mod repair;
 pub mod staging;
 pub mod turn_state;
 
 pub use finalize::FinalizeOutcome;
+pub use repair::RepairReport;
 
 use std::path::Path;
 
@@ -270,7 +272,14 @@ impl Recorder {
         }
     }
 
-    fn finalize(&self, origin: &str, session_id: &str, turn: &str, staging: &StagingFile) -> Result<FinalizeOutcome> {
+    /// Finalize a staged turn (the caller holds the session lock).
+    pub(crate) fn finalize(
+        &self,
+        origin: &str,
+        session_id: &str,
+        turn: &str,
+        staging: &StagingFile,
+    ) -> Result<FinalizeOutcome> {
         finalize::finalize(self, origin, session_id, turn, staging)
     }
 

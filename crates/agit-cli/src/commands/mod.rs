@@ -8,6 +8,7 @@ pub mod blame;
 mod cat;
 mod completion;
 mod demo;
+pub mod doctor;
 pub mod filters;
 mod help;
 mod hook;
@@ -47,6 +48,7 @@ pub fn run(command: Command, ctx: &Context) -> Result<u8, CliError> {
         Command::Version => emit(name, ctx, &version::run()),
         Command::Observe(args) => observe::run(&args, ctx),
         Command::Demo(args) => emit(name, ctx, &demo::run(&args, ctx)?),
+        Command::Doctor(args) => emit(name, ctx, &doctor::run(&args, ctx)?),
         Command::Bench(args) => emit(name, ctx, &bench::run(&args, ctx)?),
         Command::Completion(args) => completion::run(&args, ctx),
         Command::Help(args) => help::run(&args),
