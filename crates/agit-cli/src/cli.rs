@@ -149,6 +149,26 @@ pub enum Command {
     /// Pi hook (called by the generated extension).
     #[command(name = "pi-hook", hide = true)]
     PiHook(HookArgs),
+    /// Restore files from a recorded snapshot.
+    #[command(
+        after_help = "Examples:\n  agit restore 3fa9c01b -- src/lib.rs         one file, if it does not exist\n  agit restore 3fa9c01b -- src/               every file under src/\n  agit restore 3fa9c01b --all --dry-run       show what would be written\n  agit restore 3fa9c01b --all --to /tmp/old   the whole snapshot in another directory\n  agit restore 3fa9c01b --force -- README.md  overwrite (the old content is saved first)\n\nExisting files are skipped unless --force. With --force, the current content of every\nfile about to be overwritten is first recorded as a step of session agit/restore-safety,\nand the command to undo is printed. Symlinks are never followed: a symlink in a parent\ndirectory refuses the file, and --force replaces a symlinked file by a regular file,\nleaving the link's target untouched. Paths that are absolute, contain `..`, or point\ninto .agit/ or .git/ are refused; one bad entry does not stop the others."
+    )]
+    Restore(crate::commands::restore::RestoreArgs),
+    /// Show one step: prompt, answer, tool calls, and optionally its files and changes.
+    #[command(
+        after_help = "Examples:\n  agit show 3fa9c01b               the step: messages, tool calls with their output\n  agit show 3fa9c01b --stat --patch what it changed, as a summary and a patch\n  agit show 3fa9c01b --files        the files of its snapshot\n  agit show 3fa9c01b --full-output --json\n\nLong messages, tool arguments and results are trimmed to 20 lines (2 KB) each\nunless --full-output is given."
+    )]
+    Show(crate::commands::show::ShowArgs),
+    /// Show what changed between snapshots as a unified diff.
+    #[command(
+        after_help = "Examples:\n  agit diff 3fa9c01b                 the step against its parent step\n  agit diff 3fa9c01b 77e0d2aa        from the first step's snapshot to the second's\n  agit diff --session claude/4f1c2e  the whole session\n  agit diff 3fa9c01b --stat -- src   a summary, only under src/\n  agit diff 3fa9c01b -U1 --color never | git apply\n\nThe patch is in git's format, so `git apply` accepts it. Binary files and files\nover AGIT_MAX_FILE_BYTES are reported, not shown. Paths after `--` are files or\ndirectories, relative to the current directory; they also filter --json changes."
+    )]
+    Diff(crate::commands::diff::DiffArgs),
+    /// Print a session's steps as JSON (steps-v1), for tools.
+    #[command(
+        after_help = "Examples:\n  agit steps --json\n  agit steps claude/4f1c2e --json --include-step-objects\n  agit steps 4f1c2e --json --include-step-objects --no-diffs\n\nJSON only: without --json it fails with `format_required`."
+    )]
+    Steps(crate::commands::steps::StepsArgs),
     /// Show help for agit or one of its commands.
     #[command(after_help = "Examples:\n  agit help\n  agit help cat")]
     Help(HelpArgs),
@@ -252,6 +272,10 @@ impl Command {
             Command::Bench(_) => "bench",
             Command::Completion(_) => "completion",
             Command::Help(_) => "help",
+            Command::Restore(_) => "restore",
+            Command::Show(_) => "show",
+            Command::Diff(_) => "diff",
+            Command::Steps(_) => "steps",
             Command::ClaudeHook(_) => "claude-hook",
             Command::ClaudeToolBatchHook(_) => "claude-tool-batch-hook",
             Command::CodexHook(_) => "codex-hook",

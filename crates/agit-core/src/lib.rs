@@ -14,6 +14,8 @@ pub mod blame;
 pub mod commit;
 pub mod config;
 pub mod error;
+pub mod restore;
+pub mod diff;
 pub mod hash;
 pub mod index;
 pub mod json;

@@ -9,7 +9,7 @@ use agit_capture::install::{find_in_path, hook_status};
 use agit_capture::recorder::{Recorder, RepairReport};
 use agit_core::Store;
 use agit_core::index::schema::meta_keys;
-use agit_core::index::{Index, reconcile_all};
+use agit_core::index::{Index, reconcile_all, ref_drift};
 use agit_core::store::lock::{self, LockRecord};
 
 use crate::Context;
@@ -139,22 +139,8 @@ pub fn run(args: &DoctorArgs, ctx: &Context) -> Result<DoctorReport, CliError> {
 }
 
 fn drift_check(store: &Store, index: &Index) -> Result<Check, CliError> {
-    let mut behind = 0;
-    for session in store.refs().list()?.into_iter().flatten() {
-        if let Ok(Some(head)) = store.refs().read(&session)
-            && !index.has_step(&head)?
-        {
-            behind += 1;
-        }
-    }
-    let mut ahead = 0;
-    for row in index.sessions(None)? {
-        if row.head_hash.is_some()
-            && store.refs().read(&agit_core::SessionRef::new(row.origin, row.session_id))?.is_none()
-        {
-            ahead += 1;
-        }
-    }
+    let drift = ref_drift(store, index)?;
+    let (behind, ahead) = (drift.index_behind_refs, drift.index_ahead_of_refs);
     Ok(if behind + ahead == 0 {
         check("ref_index_drift", "ok", "ref/index drift: none detected")
     } else {

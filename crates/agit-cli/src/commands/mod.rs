@@ -2,6 +2,10 @@
 //! renderer.
 
 mod agents;
+pub mod steps;
+pub mod diff;
+pub mod show;
+pub mod restore;
 pub mod bench;
 pub mod between;
 pub mod blame;
@@ -52,6 +56,10 @@ pub fn run(command: Command, ctx: &Context) -> Result<u8, CliError> {
         Command::Bench(args) => emit(name, ctx, &bench::run(&args, ctx)?),
         Command::Completion(args) => completion::run(&args, ctx),
         Command::Help(args) => help::run(&args),
+        Command::Restore(args) => emit(name, ctx, &restore::run(&args, ctx)?),
+        Command::Show(args) => emit(name, ctx, &show::run(&args, ctx)?),
+        Command::Diff(args) => emit(name, ctx, &diff::run(&args, ctx)?),
+        Command::Steps(args) => emit(name, ctx, &steps::run(&args, ctx)?),
         Command::ClaudeHook(args)
         | Command::ClaudeToolBatchHook(args)
         | Command::CodexHook(args)

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use agit_capture::install::hook_status;
 use agit_core::config::Config;
-use agit_core::index::{Index, StepRow};
+use agit_core::index::{Index, StepRow, ref_drift};
 use agit_core::{Error, Store};
 
 use super::filters::shown;
@@ -135,7 +135,7 @@ pub fn run(args: &StatusArgs, ctx: &Context) -> Result<StatusReport, CliError> {
         hook_errors,
         total: stale + quarantined + hook_errors,
     };
-    let (index_behind_refs, index_ahead_of_refs) = drift(&store, &index)?;
+    let drift = ref_drift(&store, &index)?;
     let (configured_agents, configured_agents_error) = match std::env::var_os("HOME") {
         Some(home) => {
             let exe = std::env::current_exe().ok();
@@ -179,7 +179,11 @@ pub fn run(args: &StatusArgs, ctx: &Context) -> Result<StatusReport, CliError> {
         next_step: next_step.to_owned(),
         recent_sessions,
         git: git_state(store.workspace()),
-        pending: Pending { staged_turns, index_behind_refs, index_ahead_of_refs },
+        pending: Pending {
+            staged_turns,
+            index_behind_refs: drift.index_behind_refs,
+            index_ahead_of_refs: drift.index_ahead_of_refs,
+        },
     })
 }
 
@@ -209,27 +213,6 @@ fn scan_tmp(store: &Store) -> (usize, usize, usize) {
 
 fn count_hook_errors(path: &Path) -> usize {
     std::fs::read_to_string(path).map_or(0, |text| text.lines().filter(|l| l.contains("\"level\":\"error\"")).count())
-}
-
-/// Sessions whose ref is ahead of the index, and indexed sessions whose ref is gone.
-fn drift(store: &Store, index: &Index) -> Result<(usize, usize), CliError> {
-    let mut behind = 0;
-    for session in store.refs().list()?.into_iter().flatten() {
-        if let Ok(Some(head)) = store.refs().read(&session)
-            && !index.has_step(&head)?
-        {
-            behind += 1;
-        }
-    }
-    let mut ahead = 0;
-    for row in index.sessions(None)? {
-        if row.head_hash.is_some()
-            && store.refs().read(&agit_core::SessionRef::new(row.origin, row.session_id))?.is_none()
-        {
-            ahead += 1;
-        }
-    }
-    Ok((behind, ahead))
 }
 
 fn git_state(root: &Path) -> Option<GitState> {

@@ -18,7 +18,7 @@ pub mod stat_cache;
 
 pub use query::{SessionRow, StepFilter, StepRow};
 pub use rebuild::{RebuildProblem, RebuildStats, rebuild};
-pub use reconcile::{ReconcileReport, SessionState, reconcile_all, reconcile_session};
+pub use reconcile::{ReconcileReport, RefDrift, SessionState, reconcile_all, reconcile_session, ref_drift};
 pub use resolve::resolve_prefix;
 pub use rows::{ObjectRecord, preview};
 

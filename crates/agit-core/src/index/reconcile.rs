@@ -123,6 +123,33 @@ pub fn reconcile_all(store: &Store, index: &mut Index) -> Result<ReconcileReport
     Ok(report)
 }
 
+/// Ref/index disagreement, counted without changing anything.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct RefDrift {
+    /// Sessions whose ref points at a step the index lacks (reconcile replays them).
+    pub index_behind_refs: usize,
+    /// Indexed sessions whose ref file is gone.
+    pub index_ahead_of_refs: usize,
+}
+
+/// Count sessions where the refs and the index disagree (read-only).
+pub fn ref_drift(store: &Store, index: &Index) -> Result<RefDrift> {
+    let mut drift = RefDrift::default();
+    for session in store.refs().list()?.into_iter().flatten() {
+        if let Ok(Some(head)) = store.refs().read(&session)
+            && !index.has_step(&head)?
+        {
+            drift.index_behind_refs += 1;
+        }
+    }
+    for row in index.sessions(None)? {
+        if row.head_hash.is_some() && store.refs().read(&SessionRef::new(row.origin, row.session_id))?.is_none() {
+            drift.index_ahead_of_refs += 1;
+        }
+    }
+    Ok(drift)
+}
+
 /// Index a step together with the objects it reaches (itself, its tree, the tree's
 /// blobs), with kinds known from the walk. `recorded` skips objects already done.
 pub(crate) fn index_step_with_objects(
