@@ -169,6 +169,11 @@ pub enum Command {
         after_help = "Examples:\n  agit steps --json\n  agit steps claude/4f1c2e --json --include-step-objects\n  agit steps 4f1c2e --json --include-step-objects --no-diffs\n\nJSON only: without --json it fails with `format_required`."
     )]
     Steps(crate::commands::steps::StepsArgs),
+    /// Assess a session, commit, range or date window with fixed, explainable rules.
+    #[command(
+        after_help = "Examples:\n  agit eval                          the most recent session\n  agit eval --session codex/0199a7c2 --json\n  agit eval --commit HEAD            steps recorded on HEAD or its parent\n  agit eval --range v1.2.0..main --no-save\n  agit eval --since 2026-11-01 --origin claude --lookahead 2d\n  agit eval --list --json            recorded evaluations, newest first\n\nEach run is saved as an eval object (unless --no-save). Failure reports in later\nsteps within the lookahead (default 24h) downgrade a good result to mixed."
+    )]
+    Eval(crate::commands::eval::EvalArgs),
     /// Show help for agit or one of its commands.
     #[command(after_help = "Examples:\n  agit help\n  agit help cat")]
     Help(HelpArgs),
@@ -272,6 +277,7 @@ impl Command {
             Command::Bench(_) => "bench",
             Command::Completion(_) => "completion",
             Command::Help(_) => "help",
+            Command::Eval(_) => "eval",
             Command::Restore(_) => "restore",
             Command::Show(_) => "show",
             Command::Diff(_) => "diff",

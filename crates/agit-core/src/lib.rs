@@ -14,6 +14,7 @@ pub mod blame;
 pub mod commit;
 pub mod config;
 pub mod error;
+pub mod eval;
 pub mod restore;
 pub mod diff;
 pub mod hash;

@@ -2,6 +2,7 @@
 //! renderer.
 
 mod agents;
+pub mod eval;
 pub mod steps;
 pub mod diff;
 pub mod show;
@@ -56,6 +57,7 @@ pub fn run(command: Command, ctx: &Context) -> Result<u8, CliError> {
         Command::Bench(args) => emit(name, ctx, &bench::run(&args, ctx)?),
         Command::Completion(args) => completion::run(&args, ctx),
         Command::Help(args) => help::run(&args),
+        Command::Eval(args) => emit(name, ctx, &eval::run(&args, ctx)?),
         Command::Restore(args) => emit(name, ctx, &restore::run(&args, ctx)?),
         Command::Show(args) => emit(name, ctx, &show::run(&args, ctx)?),
         Command::Diff(args) => emit(name, ctx, &diff::run(&args, ctx)?),
