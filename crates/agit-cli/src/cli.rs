@@ -80,6 +80,26 @@ pub enum Command {
         after_help = "Examples:\n  agit blame src/main.rs\n  agit blame ./lib.rs -L 10,40\n  agit blame src/main.rs --step 3fa9c01b --json\n\nBlame is recorded at every finalize across all sessions (human edits between\nsteps are attributed to the next step); this is a lookup, not a recomputation."
     )]
     Blame(crate::commands::blame::BlameArgs),
+    /// Assess a session, commit, range or date window with fixed, explainable rules.
+    #[command(
+        after_help = "Examples:\n  agit eval                          the most recent session\n  agit eval --session codex/0199a7c2 --json\n  agit eval --commit HEAD            steps recorded on HEAD or its parent\n  agit eval --range v1.2.0..main --no-save\n  agit eval --since 2026-11-01 --origin claude --lookahead 2d\n  agit eval --list --json            recorded evaluations, newest first\n\nEach run is saved as an eval object (unless --no-save). Failure reports in later\nsteps within the lookahead (default 24h) downgrade a good result to mixed."
+    )]
+    Eval(crate::commands::eval::EvalArgs),
+    /// Search recorded messages, tool arguments and tool results.
+    #[command(
+        after_help = "Examples:\n  agit grep \"connection refused\"          every word must appear, best matches first\n  agit grep migration --sort time --limit 5\n  agit grep 'panic(ked)?' --regex --origin claude\n  agit grep token --session codex/0199a7c2 --since 2026-11-01 --json\n\nWords are matched literally (no search operators); snippets wrap matches in [...]."
+    )]
+    Grep(crate::commands::grep::GrepArgs),
+    /// Find earlier attempts at a problem or a file, failures first.
+    #[command(
+        after_help = "Examples:\n  agit recall \"flaky test\"\n  agit recall --path src/lib.rs --outcome failure\n  agit recall migration --path db/schema.sql --json\n  agit recall timeout --judged bad --limit 5\n\n--path matches every step that added, modified or deleted the file (binary and\nlarge files included). Failed steps come first, then unknown, then successful ones."
+    )]
+    Recall(crate::commands::recall::RecallArgs),
+    /// Summarize recorded activity: counts, tools, models, outcomes, most-changed paths.
+    #[command(
+        after_help = "Examples:\n  agit stats\n  agit stats --session claude/4f1c2e --json\n  agit stats --origin codex --since 2026-11-01 --steps 2000\n\nMost-changed paths compare each of the newest --steps steps with its parent step."
+    )]
+    Stats(crate::commands::stats::StatsArgs),
     /// Show steps recorded while git HEAD was a commit in <from>..<to>.
     #[command(
         after_help = "Examples:\n  agit between v1.2.0            steps from the v1.2.0 commit up to HEAD\n  agit between main~5 main --json\n\nA step belongs to a commit when HEAD was that commit when it was recorded; the\n<from> commit's own steps are included. Git runs at the repository root."
@@ -95,6 +115,26 @@ pub enum Command {
         after_help = "Examples:\n  agit log\n  agit log claude/4f1c2e\n  agit log 4f1c2e --limit 5 --json\n\nA bare session id must be unique across agents; otherwise pass origin/session-id."
     )]
     Log(crate::commands::log::LogArgs),
+    /// Restore files from a recorded snapshot.
+    #[command(
+        after_help = "Examples:\n  agit restore 3fa9c01b -- src/lib.rs         one file, if it does not exist\n  agit restore 3fa9c01b -- src/               every file under src/\n  agit restore 3fa9c01b --all --dry-run       show what would be written\n  agit restore 3fa9c01b --all --to /tmp/old   the whole snapshot in another directory\n  agit restore 3fa9c01b --force -- README.md  overwrite (the old content is saved first)\n\nExisting files are skipped unless --force. With --force, the current content of every\nfile about to be overwritten is first recorded as a step of session agit/restore-safety,\nand the command to undo is printed. Symlinks are never followed: a symlink in a parent\ndirectory refuses the file, and --force replaces a symlinked file by a regular file,\nleaving the link's target untouched. Paths that are absolute, contain `..`, or point\ninto .agit/ or .git/ are refused; one bad entry does not stop the others."
+    )]
+    Restore(crate::commands::restore::RestoreArgs),
+    /// Show one step: prompt, answer, tool calls, and optionally its files and changes.
+    #[command(
+        after_help = "Examples:\n  agit show 3fa9c01b               the step: messages, tool calls with their output\n  agit show 3fa9c01b --stat --patch what it changed, as a summary and a patch\n  agit show 3fa9c01b --files        the files of its snapshot\n  agit show 3fa9c01b --full-output --json\n\nLong messages, tool arguments and results are trimmed to 20 lines (2 KB) each\nunless --full-output is given."
+    )]
+    Show(crate::commands::show::ShowArgs),
+    /// Show what changed between snapshots as a unified diff.
+    #[command(
+        after_help = "Examples:\n  agit diff 3fa9c01b                 the step against its parent step\n  agit diff 3fa9c01b 77e0d2aa        from the first step's snapshot to the second's\n  agit diff --session claude/4f1c2e  the whole session\n  agit diff 3fa9c01b --stat -- src   a summary, only under src/\n  agit diff 3fa9c01b -U1 --color never | git apply\n\nThe patch is in git's format, so `git apply` accepts it. Binary files and files\nover AGIT_MAX_FILE_BYTES are reported, not shown. Paths after `--` are files or\ndirectories, relative to the current directory; they also filter --json changes."
+    )]
+    Diff(crate::commands::diff::DiffArgs),
+    /// Print a session's steps as JSON (steps-v1), for tools.
+    #[command(
+        after_help = "Examples:\n  agit steps --json\n  agit steps claude/4f1c2e --json --include-step-objects\n  agit steps 4f1c2e --json --include-step-objects --no-diffs\n\nJSON only: without --json it fails with `format_required`."
+    )]
+    Steps(crate::commands::steps::StepsArgs),
     /// Print the raw bytes of an object.
     #[command(
         after_help = "Examples:\n  agit cat 8e4c7c1b            raw bytes of the object with this hash prefix\n  agit cat 8e4c7c1b --json     kind, size and (UTF-8) text as JSON\n\nA prefix that matches several objects lists the candidates."
@@ -105,6 +145,11 @@ pub enum Command {
         after_help = "Examples:\n  agit reindex\n  agit reindex --json\n\nThe index is a cache: it is rebuilt into a new file and swapped in atomically.\nSteps are indexed only when reachable from a session ref."
     )]
     Reindex,
+    /// Check the store's integrity (read-only): objects, packs, links, refs, index, locks.
+    #[command(
+        after_help = "Examples:\n  agit fsck                  scan; exit 1 on corruption, 0 with warnings only\n  agit fsck --json\n  agit fsck --reindex        rebuild index.db when the scan found no corruption\n\nNothing is created or modified (except index.db with --reindex). Kinds come from\nhow objects are reached: a file in a snapshot is a blob even if it looks like a step."
+    )]
+    Fsck(crate::commands::fsck::FsckArgs),
     /// Record a transcript from an observer source (today: `jsonl`).
     #[command(
         after_help = "Examples:\n  agit observe --once --input session.jsonl jsonl\n  agit observe --input session.jsonl jsonl      keep following the file (Ctrl-C to stop)\n\nOne JSON object per line:\n  {\"session_id\":\"s1\",\"cwd\":\"/repo\",\"role\":\"user\",\"content\":\"fix the bug\"}\n  {\"session_id\":\"s1\",\"cwd\":\"/repo\",\"role\":\"tool\",\"tool_name\":\"Bash\",\"args\":\"cargo test\",\"result\":\"ok\"}\n  {\"session_id\":\"s1\",\"cwd\":\"/repo\",\"role\":\"assistant\",\"content\":\"fixed\"}\nA checkpoint in .agit/observers/ makes reruns record only new lines, exactly once."
@@ -149,31 +194,6 @@ pub enum Command {
     /// Pi hook (called by the generated extension).
     #[command(name = "pi-hook", hide = true)]
     PiHook(HookArgs),
-    /// Restore files from a recorded snapshot.
-    #[command(
-        after_help = "Examples:\n  agit restore 3fa9c01b -- src/lib.rs         one file, if it does not exist\n  agit restore 3fa9c01b -- src/               every file under src/\n  agit restore 3fa9c01b --all --dry-run       show what would be written\n  agit restore 3fa9c01b --all --to /tmp/old   the whole snapshot in another directory\n  agit restore 3fa9c01b --force -- README.md  overwrite (the old content is saved first)\n\nExisting files are skipped unless --force. With --force, the current content of every\nfile about to be overwritten is first recorded as a step of session agit/restore-safety,\nand the command to undo is printed. Symlinks are never followed: a symlink in a parent\ndirectory refuses the file, and --force replaces a symlinked file by a regular file,\nleaving the link's target untouched. Paths that are absolute, contain `..`, or point\ninto .agit/ or .git/ are refused; one bad entry does not stop the others."
-    )]
-    Restore(crate::commands::restore::RestoreArgs),
-    /// Show one step: prompt, answer, tool calls, and optionally its files and changes.
-    #[command(
-        after_help = "Examples:\n  agit show 3fa9c01b               the step: messages, tool calls with their output\n  agit show 3fa9c01b --stat --patch what it changed, as a summary and a patch\n  agit show 3fa9c01b --files        the files of its snapshot\n  agit show 3fa9c01b --full-output --json\n\nLong messages, tool arguments and results are trimmed to 20 lines (2 KB) each\nunless --full-output is given."
-    )]
-    Show(crate::commands::show::ShowArgs),
-    /// Show what changed between snapshots as a unified diff.
-    #[command(
-        after_help = "Examples:\n  agit diff 3fa9c01b                 the step against its parent step\n  agit diff 3fa9c01b 77e0d2aa        from the first step's snapshot to the second's\n  agit diff --session claude/4f1c2e  the whole session\n  agit diff 3fa9c01b --stat -- src   a summary, only under src/\n  agit diff 3fa9c01b -U1 --color never | git apply\n\nThe patch is in git's format, so `git apply` accepts it. Binary files and files\nover AGIT_MAX_FILE_BYTES are reported, not shown. Paths after `--` are files or\ndirectories, relative to the current directory; they also filter --json changes."
-    )]
-    Diff(crate::commands::diff::DiffArgs),
-    /// Print a session's steps as JSON (steps-v1), for tools.
-    #[command(
-        after_help = "Examples:\n  agit steps --json\n  agit steps claude/4f1c2e --json --include-step-objects\n  agit steps 4f1c2e --json --include-step-objects --no-diffs\n\nJSON only: without --json it fails with `format_required`."
-    )]
-    Steps(crate::commands::steps::StepsArgs),
-    /// Assess a session, commit, range or date window with fixed, explainable rules.
-    #[command(
-        after_help = "Examples:\n  agit eval                          the most recent session\n  agit eval --session codex/0199a7c2 --json\n  agit eval --commit HEAD            steps recorded on HEAD or its parent\n  agit eval --range v1.2.0..main --no-save\n  agit eval --since 2026-11-01 --origin claude --lookahead 2d\n  agit eval --list --json            recorded evaluations, newest first\n\nEach run is saved as an eval object (unless --no-save). Failure reports in later\nsteps within the lookahead (default 24h) downgrade a good result to mixed."
-    )]
-    Eval(crate::commands::eval::EvalArgs),
     /// Show help for agit or one of its commands.
     #[command(after_help = "Examples:\n  agit help\n  agit help cat")]
     Help(HelpArgs),
@@ -265,11 +285,20 @@ impl Command {
             Command::Timeline(_) => "timeline",
             Command::Sessions(_) => "sessions",
             Command::Log(_) => "log",
+            Command::Restore(_) => "restore",
+            Command::Show(_) => "show",
+            Command::Diff(_) => "diff",
+            Command::Steps(_) => "steps",
             Command::Between(_) => "between",
             Command::Blame(_) => "blame",
+            Command::Eval(_) => "eval",
+            Command::Grep(_) => "grep",
+            Command::Recall(_) => "recall",
+            Command::Stats(_) => "stats",
             Command::Watch(_) => "watch",
             Command::Cat(_) => "cat",
             Command::Reindex => "reindex",
+            Command::Fsck(_) => "fsck",
             Command::Version => "version",
             Command::Observe(_) => "observe",
             Command::Demo(_) => "demo",
@@ -277,11 +306,6 @@ impl Command {
             Command::Bench(_) => "bench",
             Command::Completion(_) => "completion",
             Command::Help(_) => "help",
-            Command::Eval(_) => "eval",
-            Command::Restore(_) => "restore",
-            Command::Show(_) => "show",
-            Command::Diff(_) => "diff",
-            Command::Steps(_) => "steps",
             Command::ClaudeHook(_) => "claude-hook",
             Command::ClaudeToolBatchHook(_) => "claude-tool-batch-hook",
             Command::CodexHook(_) => "codex-hook",

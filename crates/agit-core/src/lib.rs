@@ -13,15 +13,16 @@
 pub mod blame;
 pub mod commit;
 pub mod config;
-pub mod error;
-pub mod eval;
-pub mod restore;
 pub mod diff;
+pub mod error;
+pub mod fsck;
+pub mod eval;
 pub mod hash;
 pub mod index;
 pub mod json;
 pub mod object;
 pub mod privacy;
+pub mod restore;
 pub mod snapshot;
 pub mod store;
 

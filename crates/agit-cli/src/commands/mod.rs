@@ -2,11 +2,6 @@
 //! renderer.
 
 mod agents;
-pub mod eval;
-pub mod steps;
-pub mod diff;
-pub mod show;
-pub mod restore;
 pub mod bench;
 pub mod between;
 pub mod blame;
@@ -14,16 +9,25 @@ mod cat;
 mod completion;
 mod demo;
 pub mod doctor;
+pub mod diff;
+pub mod eval;
 pub mod filters;
+pub mod fsck;
+pub mod grep;
 mod help;
 mod hook;
 mod init;
 pub mod log;
 mod observe;
+pub mod recall;
 mod reindex;
+pub mod restore;
 pub mod sessions;
+pub mod show;
+pub mod stats;
 pub mod status;
 mod step_line;
+pub mod steps;
 pub mod timeline;
 mod uninstall;
 mod version;
@@ -44,12 +48,21 @@ pub fn run(command: Command, ctx: &Context) -> Result<u8, CliError> {
         Command::Timeline(args) => emit(name, ctx, &timeline::run(&args, ctx)?),
         Command::Sessions(args) => emit(name, ctx, &sessions::run(&args, ctx)?),
         Command::Log(args) => emit(name, ctx, &log::run(&args, ctx)?),
+        Command::Restore(args) => emit(name, ctx, &restore::run(&args, ctx)?),
+        Command::Show(args) => emit(name, ctx, &show::run(&args, ctx)?),
+        Command::Diff(args) => emit(name, ctx, &diff::run(&args, ctx)?),
+        Command::Steps(args) => emit(name, ctx, &steps::run(&args, ctx)?),
         Command::Between(args) => emit(name, ctx, &between::run(&args, ctx)?),
         Command::Blame(args) => emit(name, ctx, &blame::run(&args, ctx)?),
+        Command::Eval(args) => emit(name, ctx, &eval::run(&args, ctx)?),
+        Command::Grep(args) => emit(name, ctx, &grep::run(&args, ctx)?),
+        Command::Recall(args) => emit(name, ctx, &recall::run(&args, ctx)?),
+        Command::Stats(args) => emit(name, ctx, &stats::run(&args, ctx)?),
         Command::Watch(args) => watch::run(&args, ctx),
         Command::Uninstall => emit(name, ctx, &uninstall::run()?),
         Command::Cat(args) => emit(name, ctx, &cat::run(&args, ctx)?),
         Command::Reindex => emit(name, ctx, &reindex::run(ctx)?),
+        Command::Fsck(args) => emit(name, ctx, &fsck::run(&args, ctx)?),
         Command::Version => emit(name, ctx, &version::run()),
         Command::Observe(args) => observe::run(&args, ctx),
         Command::Demo(args) => emit(name, ctx, &demo::run(&args, ctx)?),
@@ -57,11 +70,6 @@ pub fn run(command: Command, ctx: &Context) -> Result<u8, CliError> {
         Command::Bench(args) => emit(name, ctx, &bench::run(&args, ctx)?),
         Command::Completion(args) => completion::run(&args, ctx),
         Command::Help(args) => help::run(&args),
-        Command::Eval(args) => emit(name, ctx, &eval::run(&args, ctx)?),
-        Command::Restore(args) => emit(name, ctx, &restore::run(&args, ctx)?),
-        Command::Show(args) => emit(name, ctx, &show::run(&args, ctx)?),
-        Command::Diff(args) => emit(name, ctx, &diff::run(&args, ctx)?),
-        Command::Steps(args) => emit(name, ctx, &steps::run(&args, ctx)?),
         Command::ClaudeHook(args)
         | Command::ClaudeToolBatchHook(args)
         | Command::CodexHook(args)

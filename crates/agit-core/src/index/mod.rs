@@ -12,6 +12,7 @@ mod query;
 mod rebuild;
 pub(crate) mod reconcile;
 mod resolve;
+mod search;
 pub(crate) mod rows;
 pub mod schema;
 pub mod stat_cache;
@@ -20,6 +21,10 @@ pub use query::{SessionRow, StepFilter, StepRow};
 pub use rebuild::{RebuildProblem, RebuildStats, rebuild};
 pub use reconcile::{ReconcileReport, RefDrift, SessionState, reconcile_all, reconcile_session, ref_drift};
 pub use resolve::resolve_prefix;
+pub use search::{
+    FileTally, ModelCount, OutcomeCount, PathChange, PathCount, PathProbe, SearchFilter, SearchHit, SearchOrder,
+    MAX_SNIPPET_TOKENS, SessionStats, Stats, StatsSummary, ToolCount, compile_pattern, fts_query, regex_snippet,
+};
 pub use rows::{ObjectRecord, preview};
 
 use std::path::{Path, PathBuf};
