@@ -35,25 +35,7 @@ fn repo() -> tempfile::TempDir {
 
 /// Run a hook command with `payload` on stdin; hooks always exit 0.
 fn hook(cwd: &Path, args: &[&str], payload: &[u8]) -> String {
-    let mut child = Command::new(AGIT)
-        .args(args)
-        .current_dir(cwd)
-        .env("HOME", common::isolated_home())
-        .env("PATH", common::SYSTEM_PATH)
-        .env("AGIT_FSYNC", "0")
-        .env("AGIT_LOCK_TIMEOUT_MS", "60000")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    // A hook may exit before reading stdin (e.g. a bad subcommand): ignore EPIPE.
-    let _ = child.stdin.take().unwrap().write_all(payload);
-    let output = child.wait_with_output().unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-    assert_eq!(output.status.code(), Some(0), "hook {args:?} must exit 0; stderr: {stderr}");
-    assert!(!stderr.contains("panicked"), "{stderr}");
-    stderr
+    common::run_hook(cwd, args, payload, &[("AGIT_LOCK_TIMEOUT_MS", "60000")])
 }
 
 /// A fixture with its `cwd` pointed at `workspace` (when it is a JSON object with a cwd).

@@ -2,41 +2,16 @@
 
 mod common;
 
-use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use common::{agit, normalize, run_json};
+use common::{agit, git, normalize, normalize_text, run_json};
 use predicates::prelude::*;
 
 const AGIT: &str = env!("CARGO_BIN_EXE_agit");
 
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .args(["-c", "user.name=t", "-c", "user.email=t@example.invalid"])
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).unwrap().trim().to_owned()
-}
-
 fn hook(dir: &Path, args: &[&str], payload: String) {
-    let mut child = Command::new(AGIT)
-        .args(args)
-        .current_dir(dir)
-        .env("AGIT_FSYNC", "0")
-        .env("HOME", common::isolated_home())
-        .env("PATH", common::SYSTEM_PATH)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(payload.as_bytes()).unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+    common::hook_ok(dir, args, payload.as_bytes(), &[]);
 }
 
 fn turn(dir: &Path, origin: &str, session: &str, prompt: &str, result: &str) {
@@ -168,6 +143,18 @@ fn status_timeline_sessions_log_between() {
     let run = run_json(w, &["between", &base, "nope"]);
     assert_eq!((run.code, run.code_str()), (1, "to_revision_not_found"));
     agit(w).args(["between", &base]).assert().success().stdout(predicate::str::contains("codex/s1"));
+
+    // Human output of each view, stable parts snapshotted.
+    let human = |args: &[&str]| -> String {
+        let out = agit(w).args(args).args(["--color", "never", "--utc"]).output().unwrap();
+        assert!(out.status.success(), "{args:?}");
+        normalize_text(&String::from_utf8(out.stdout).unwrap(), w)
+    };
+    insta::assert_snapshot!("status_human", human(&["status"]));
+    insta::assert_snapshot!("timeline_human", human(&["timeline"]));
+    insta::assert_snapshot!("sessions_human", human(&["sessions"]));
+    insta::assert_snapshot!("log_human", human(&["log", "codex/s1"]));
+    insta::assert_snapshot!("between_human", human(&["between", &base, &c1]));
 }
 
 #[test]
@@ -249,6 +236,8 @@ fn blame_answers_from_the_index() {
         run.data()["lines"].as_array().unwrap().iter().map(|l| l["text"].as_str().unwrap()).collect();
     assert_eq!(texts, ["one", "two", ""]);
     agit(w).args(["blame", "src/a.rs"]).assert().success().stdout(predicate::str::contains("TWO"));
+    let out = agit(w).args(["blame", "src/a.rs", "--utc", "--color", "never"]).output().unwrap();
+    insta::assert_snapshot!("blame_human", normalize_text(&String::from_utf8(out.stdout).unwrap(), w));
 
     let run = run_json(w, &["blame", "src/missing.rs"]);
     assert_eq!((run.code, run.code_str()), (1, "no_blame"));

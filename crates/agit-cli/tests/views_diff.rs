@@ -4,46 +4,17 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Stdio};
 
 use agit_core::object::{Step, Tree, TreeEntry};
 use agit_core::{ObjectId, Store};
-use common::{agit, normalize, run_json};
+use common::{agit, git, normalize, run_json};
 use serde_json::{Value, json};
 
-const AGIT: &str = env!("CARGO_BIN_EXE_agit");
 const SECRET: &str = "ghp_0123456789abcdefghijklmnopqrstuvwxyzAB";
 
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .args(["-c", "user.name=t", "-c", "user.email=t@example.invalid"])
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("HOME", common::isolated_home())
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).unwrap().trim().to_owned()
-}
-
 fn hook(dir: &Path, payload: Value) {
-    let mut child = Command::new(AGIT)
-        .arg("codex-hook")
-        .current_dir(dir)
-        .env("AGIT_FSYNC", "0")
-        .env("HOME", common::isolated_home())
-        .env("PATH", common::SYSTEM_PATH)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(payload.to_string().as_bytes()).unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success() && out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+    common::hook_ok(dir, &["codex-hook"], payload.to_string().as_bytes(), &[]);
 }
 
 /// One Codex turn: prompt, one Bash tool call with `result`, stop.

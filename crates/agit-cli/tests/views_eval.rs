@@ -2,41 +2,13 @@
 
 mod common;
 
-use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Stdio};
 
-use common::{agit, normalize, run_json};
+use common::{agit, git, normalize, run_json};
 use predicates::prelude::*;
 
-const AGIT: &str = env!("CARGO_BIN_EXE_agit");
-
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .args(["-c", "user.name=t", "-c", "user.email=t@example.invalid"])
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).unwrap().trim().to_owned()
-}
-
 fn hook(dir: &Path, payload: String) {
-    let mut child = Command::new(AGIT)
-        .arg("codex-hook")
-        .current_dir(dir)
-        .env("AGIT_FSYNC", "0")
-        .env("HOME", common::isolated_home())
-        .env("PATH", common::SYSTEM_PATH)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(payload.as_bytes()).unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+    common::hook_ok(dir, &["codex-hook"], payload.as_bytes(), &[]);
 }
 
 /// One codex turn: a prompt, tool calls `(command, result)`, then the final message.

@@ -5,10 +5,8 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 
 use agit_core::commit::{AppendOutcome, append_step};
 use agit_core::index::{Index, ObjectRecord};
@@ -16,8 +14,6 @@ use agit_core::object::{Step, Tree, TreeEntry};
 use agit_core::{ObjectKind, Store};
 use common::{JsonRun, agit, normalize};
 use serde_json::Value;
-
-const AGIT: &str = env!("CARGO_BIN_EXE_agit");
 
 /// `common::run_json` with `--json` first: after `--`, every word is a path.
 fn run_json(dir: &Path, args: &[&str]) -> JsonRun {
@@ -33,21 +29,7 @@ fn run_json(dir: &Path, args: &[&str]) -> JsonRun {
 }
 
 fn hook(dir: &Path, args: &[&str], payload: String) {
-    let mut child = Command::new(AGIT)
-        .args(args)
-        .current_dir(dir)
-        .env("AGIT_FSYNC", "0")
-        .env("HOME", common::isolated_home())
-        .env("PATH", common::SYSTEM_PATH)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(payload.as_bytes()).unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success());
-    assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+    common::hook_ok(dir, args, payload.as_bytes(), &[]);
 }
 
 /// Record one Claude Code turn through the hook commands; returns the new step's hash.

@@ -2,42 +2,14 @@
 
 mod common;
 
-use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Stdio};
 
-use common::{agit, normalize, run_json};
+use common::{agit, git, normalize, run_json};
 use serde_json::Value;
 
-const AGIT: &str = env!("CARGO_BIN_EXE_agit");
-
-fn git(dir: &Path, args: &[&str]) {
-    let out = Command::new("git")
-        .args(["-c", "user.name=t", "-c", "user.email=t@example.invalid"])
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-}
-
 fn hook(dir: &Path, args: &[&str], payload: String) {
-    let mut child = Command::new(AGIT)
-        .args(args)
-        .current_dir(dir)
-        .env("AGIT_FSYNC", "0")
-        // `big.txt` fits when recorded; `history` reindexes with a smaller cap.
-        .env("AGIT_MAX_FILE_BYTES", "1000")
-        .env("HOME", common::isolated_home())
-        .env("PATH", common::SYSTEM_PATH)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(payload.as_bytes()).unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+    // `big.txt` fits when recorded; `history` reindexes with a smaller cap.
+    common::hook_ok(dir, args, payload.as_bytes(), &[("AGIT_MAX_FILE_BYTES", "1000")]);
 }
 
 /// One recorded turn: a prompt, a `Bash`/`Read` tool call with `result`, a stop.

@@ -136,3 +136,88 @@ pub fn normalize(value: Value, root: &Path) -> Value {
     }
     walk(value, None, &root)
 }
+
+/// Human output made stable for snapshots: hex ids (12+ chars) → `[hash]`, times →
+/// `[time]`, the temp root → `[root]`.
+pub fn normalize_text(text: &str, root: &Path) -> String {
+    let text = text.replace(&root.display().to_string(), "[root]");
+    let mut out = String::with_capacity(text.len());
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        // YYYY-MM-DD HH:MM:SS
+        if i + 19 <= bytes.len() && is_time(&bytes[i..i + 19]) {
+            out.push_str("[time]");
+            i += 19;
+            continue;
+        }
+        let run = bytes[i..].iter().take_while(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()).count();
+        let boundary = i == 0 || !bytes[i - 1].is_ascii_alphanumeric();
+        if run >= 12 && boundary && bytes.get(i + run).is_none_or(|b| !b.is_ascii_alphanumeric()) {
+            out.push_str("[hash]");
+            i += run;
+            continue;
+        }
+        let ch = text[i..].chars().next().unwrap_or(' ');
+        out.push(ch);
+        i += ch.len_utf8();
+    }
+    out
+}
+
+fn is_time(b: &[u8]) -> bool {
+    let digits = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18];
+    digits.iter().all(|&k| b[k].is_ascii_digit())
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b[10] == b' '
+        && b[13] == b':'
+        && b[16] == b':'
+}
+
+/// Run git with a test identity in `dir`; panics on failure; returns trimmed stdout.
+pub fn git(dir: &Path, args: &[&str]) -> String {
+    let out = std::process::Command::new("git")
+        .args(["-c", "user.name=t", "-c", "user.email=t@example.invalid"])
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("HOME", isolated_home())
+        .output()
+        .expect("run git");
+    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).expect("git output is UTF-8").trim().to_owned()
+}
+
+/// Run a hook command with `payload` on stdin (plus `envs`); hooks must exit 0 and never
+/// panic. Returns stderr.
+pub fn run_hook(dir: &Path, args: &[&str], payload: &[u8], envs: &[(&str, &str)]) -> String {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_agit"));
+    cmd.args(args)
+        .current_dir(dir)
+        .env("AGIT_FSYNC", "0")
+        .env("HOME", isolated_home())
+        .env("PATH", SYSTEM_PATH)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("spawn agit");
+    // A hook may exit before reading stdin (e.g. a bad subcommand): ignore EPIPE.
+    let _ = child.stdin.take().expect("stdin").write_all(payload);
+    let out = child.wait_with_output().expect("wait for agit");
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(0), "hook {args:?} must exit 0; stderr: {stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    stderr
+}
+
+/// [`run_hook`] that must also record without complaint (empty stderr).
+pub fn hook_ok(dir: &Path, args: &[&str], payload: &[u8], envs: &[(&str, &str)]) {
+    let stderr = run_hook(dir, args, payload, envs);
+    assert!(stderr.is_empty(), "hook {args:?}: {stderr}");
+}
