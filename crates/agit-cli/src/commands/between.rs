@@ -1,8 +1,6 @@
 //! `agit between <from> [to]`: steps recorded while git HEAD was a commit of the range.
 
 use std::io::{self, Write};
-use std::path::Path;
-use std::process::Command;
 
 use serde::Serialize;
 
@@ -10,9 +8,10 @@ use agit_core::Store;
 use agit_core::index::{Index, StepRow};
 
 use super::filters::{RedactionArgs, shown};
+use super::git::{resolve_commit, rev_list, revision_error};
 use super::step_line::short;
 use crate::Context;
-use crate::output::{CliError, Diagnostic, Report};
+use crate::output::{CliError, Report};
 use crate::render::Style;
 
 #[derive(Debug, clap::Args)]
@@ -42,8 +41,8 @@ pub fn run(args: &BetweenArgs, ctx: &Context) -> Result<BetweenReport, CliError>
     let store = Store::discover(&ctx.cwd)?;
     let root = store.workspace().to_path_buf();
     let from_commit =
-        resolve(&root, &args.from).ok_or_else(|| revision_error("from_revision_not_found", &args.from))?;
-    let to_commit = resolve(&root, &args.to).ok_or_else(|| revision_error("to_revision_not_found", &args.to))?;
+        resolve_commit(&root, &args.from).ok_or_else(|| revision_error("from_revision_not_found", &args.from))?;
+    let to_commit = resolve_commit(&root, &args.to).ok_or_else(|| revision_error("to_revision_not_found", &args.to))?;
     let range_commits = rev_list(&root, &from_commit, &to_commit)
         .ok_or_else(|| revision_error("range_lookup_failed", &format!("{}..{}", args.from, args.to)))?;
     let mut commits = vec![from_commit.clone()];
@@ -64,30 +63,6 @@ pub fn run(args: &BetweenArgs, ctx: &Context) -> Result<BetweenReport, CliError>
         steps,
         steps_without_git_commit,
     })
-}
-
-fn git(root: &Path, args: &[&str]) -> Option<String> {
-    let out = Command::new("git").arg("-C").arg(root).args(args).env("GIT_OPTIONAL_LOCKS", "0").output().ok()?;
-    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
-}
-
-fn resolve(root: &Path, rev: &str) -> Option<String> {
-    // `--end-of-options` keeps a revision starting with `-` from being read as an option.
-    git(root, &["rev-parse", "--verify", "--quiet", "--end-of-options", &format!("{rev}^{{commit}}")])
-        .filter(|s| !s.is_empty())
-}
-
-fn rev_list(root: &Path, from: &str, to: &str) -> Option<Vec<String>> {
-    git(root, &["rev-list", "--reverse", &format!("{from}..{to}")])
-        .map(|text| text.lines().map(str::to_owned).filter(|l| !l.is_empty()).collect())
-}
-
-fn revision_error(code: &str, rev: &str) -> CliError {
-    CliError::new(
-        Diagnostic::new(code, format!("Git revision `{rev}` could not be resolved."))
-            .hint("Ensure this is a Git repository and the revision exists.")
-            .path(rev),
-    )
 }
 
 impl Report for BetweenReport {

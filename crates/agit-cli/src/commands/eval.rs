@@ -2,8 +2,6 @@
 //! window, saved as an `eval` object (eval-v1) unless `--no-save`.
 
 use std::io::{self, Write};
-use std::path::Path;
-use std::process::Command;
 
 use serde::Serialize;
 
@@ -17,6 +15,7 @@ use agit_core::store::lock::now_ms;
 use agit_core::{SessionRef, Store, VERSION};
 
 use super::filters::FilterArgs;
+use super::git::{resolve_commit, rev_list, revision_error};
 use super::step_line::short;
 use crate::Context;
 use crate::output::{CliError, Diagnostic, Report};
@@ -184,9 +183,9 @@ fn resolve_scope(args: &EvalArgs, store: &Store, index: &Index, dates: &StepFilt
     };
     if let Some(rev) = &args.commit {
         let root = store.workspace();
-        let commit = resolve_rev(root, rev).ok_or_else(|| revision_error(rev))?;
+        let commit = resolve_commit(root, rev).ok_or_else(|| revision_error("git_revision_not_found", rev))?;
         let mut commits = vec![commit];
-        commits.extend(resolve_rev(root, &format!("{rev}^")));
+        commits.extend(resolve_commit(root, &format!("{rev}^")));
         let rows = in_window(index.steps_with_commits(&commits)?, &window(args.origin.clone(), None));
         return Ok((EvalScope { kind: "commit".into(), rev: Some(rev.clone()), ..base }, rows, "medium"));
     }
@@ -196,8 +195,8 @@ fn resolve_scope(args: &EvalArgs, store: &Store, index: &Index, dates: &StepFilt
             .filter(|(a, b)| !a.is_empty() && !b.is_empty())
             .ok_or_else(|| CliError::usage("invalid_argument", format!("Invalid --range `{range}`; use A..B.")))?;
         let root = store.workspace();
-        let from_commit = resolve_rev(root, from).ok_or_else(|| revision_error(from))?;
-        let to_commit = resolve_rev(root, to).ok_or_else(|| revision_error(to))?;
+        let from_commit = resolve_commit(root, from).ok_or_else(|| revision_error("git_revision_not_found", from))?;
+        let to_commit = resolve_commit(root, to).ok_or_else(|| revision_error("git_revision_not_found", to))?;
         let mut commits = vec![from_commit.clone()];
         commits.extend(rev_list(root, &from_commit, &to_commit).ok_or_else(|| {
             CliError::new(
@@ -266,30 +265,6 @@ fn in_window(rows: Vec<StepRow>, filter: &StepFilter) -> Vec<StepRow> {
         .filter(|r| filter.since_ms.is_none_or(|s| r.timestamp >= s))
         .filter(|r| filter.until_ms.is_none_or(|u| r.timestamp < u))
         .collect()
-}
-
-fn git(root: &Path, args: &[&str]) -> Option<String> {
-    let out = Command::new("git").arg("-C").arg(root).args(args).env("GIT_OPTIONAL_LOCKS", "0").output().ok()?;
-    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
-}
-
-fn resolve_rev(root: &Path, rev: &str) -> Option<String> {
-    // `--end-of-options` keeps a revision starting with `-` from being read as an option.
-    git(root, &["rev-parse", "--verify", "--quiet", "--end-of-options", &format!("{rev}^{{commit}}")])
-        .filter(|s| !s.is_empty())
-}
-
-fn rev_list(root: &Path, from: &str, to: &str) -> Option<Vec<String>> {
-    git(root, &["rev-list", "--reverse", &format!("{from}..{to}")])
-        .map(|text| text.lines().map(str::to_owned).filter(|l| !l.is_empty()).collect())
-}
-
-fn revision_error(rev: &str) -> CliError {
-    CliError::new(
-        Diagnostic::new("git_revision_not_found", format!("Git revision `{rev}` could not be resolved."))
-            .hint("Ensure this is a Git repository and the revision exists.")
-            .path(rev),
-    )
 }
 
 const LABELS: [&str; 6] =
