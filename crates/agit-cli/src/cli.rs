@@ -166,7 +166,9 @@ pub enum Command {
     )]
     Bench(crate::commands::bench::BenchArgs),
     /// Check store health, staging, locks and agent hooks; --repair fixes what is safe.
-    #[command(after_help = "Examples:\n  agit doctor\n  agit doctor --locks --stats --last-hook-error\n  agit doctor --repair     replay refs into the index, commit stranded turns\n\nProblems are reported, never silently repaired. Exit 1 when a check fails.")]
+    #[command(
+        after_help = "Examples:\n  agit doctor\n  agit doctor --locks --stats --last-hook-error\n  agit doctor --repair     replay refs into the index, commit stranded turns\n\nProblems are reported, never silently repaired. Exit 1 when a check fails."
+    )]
     Doctor(crate::commands::doctor::DoctorArgs),
     /// Print the agit version.
     #[command(after_help = "Examples:\n  agit version\n  agit version --json")]

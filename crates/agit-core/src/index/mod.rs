@@ -12,20 +12,20 @@ mod query;
 mod rebuild;
 pub(crate) mod reconcile;
 mod resolve;
-mod search;
 pub(crate) mod rows;
 pub mod schema;
+mod search;
 pub mod stat_cache;
 
 pub use query::{SessionRow, StepFilter, StepRow};
 pub use rebuild::{RebuildProblem, RebuildStats, rebuild};
 pub use reconcile::{ReconcileReport, RefDrift, SessionState, reconcile_all, reconcile_session, ref_drift};
 pub use resolve::resolve_prefix;
-pub use search::{
-    FileTally, ModelCount, OutcomeCount, PathChange, PathCount, PathProbe, SearchFilter, SearchHit, SearchOrder,
-    MAX_SNIPPET_TOKENS, SessionStats, Stats, StatsSummary, ToolCount, compile_pattern, fts_query, regex_snippet,
-};
 pub use rows::{ObjectRecord, preview};
+pub use search::{
+    FileTally, MAX_SNIPPET_TOKENS, ModelCount, OutcomeCount, PathChange, PathCount, PathProbe, SearchFilter, SearchHit,
+    SearchOrder, SessionStats, Stats, StatsSummary, ToolCount, compile_pattern, fts_query, regex_snippet,
+};
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

@@ -49,7 +49,11 @@ pub(super) fn prepare(abs: &Path, rel: &str, capture: &SnapshotCapture<'_>, max_
             if looks_binary(&head) {
                 return Prepared::Binary { stat };
             }
-            Prepared::Blob { bytes: metadata_only_blob(rel, stat.size), size: stat.size, stat }
+            Prepared::Blob {
+                bytes: crate::privacy::snapshot_metadata_placeholder(rel, stat.size),
+                size: stat.size,
+                stat,
+            }
         }
         SnapshotCapture::Full | SnapshotCapture::Redacted(_) => {
             // One byte over the cap tells a file that grew since the stat.
@@ -74,11 +78,6 @@ pub(super) fn prepare(abs: &Path, rel: &str, capture: &SnapshotCapture<'_>, max_
         // The caller never walks when snapshots are disabled.
         SnapshotCapture::Disabled => Prepared::Unreadable,
     }
-}
-
-/// The blob of a file under `metadata_only` (reference `formats.md` §4.1).
-pub(super) fn metadata_only_blob(rel: &str, size: u64) -> Vec<u8> {
-    format!("[[agit snapshot metadata-only path={rel} bytes={size}]]\n").into_bytes()
 }
 
 /// Read at most `limit` bytes; `None` on a read error.

@@ -37,13 +37,16 @@
 //! checking that their blob still exists (that would cost a `stat` per file), so gc must
 //! call [`Index::clear_stat_cache`] after pruning objects.
 //!
-//! # Cost
+//! # Cost and durability
 //!
 //! The walk (`readdir` + one `statx` per file, on all cores) runs while this thread reads
 //! the cache; both come back sorted by path, so the lookup is a merge and the tree needs
-//! no further sort. Changed files are read and written on worker threads: every object
-//! write is durable (`Store::write_object` fsyncs), and concurrent fsyncs share journal
-//! commits, so a handful of changed blobs and the tree are written at once.
+//! no further sort. Changed files are read, hashed and written on worker threads.
+//! Objects are written unflushed (`Store::write_object`) and made durable by one
+//! `syncfs`, which happens here before the cache rows that name them are committed: a
+//! cache row must never outlive (across a crash) the blob it vouches for, because a
+//! cache hit never rewrites the blob. A snapshot that hashed nothing flushes nothing.
+//! (The finalize's ref update does its own `syncfs` afterwards.)
 
 mod blob;
 mod encode;
@@ -66,7 +69,7 @@ use crate::index::stat_cache::{CachedBlob, FileStat, StatCacheRow, ns};
 use crate::index::{Index, ObjectRecord};
 use crate::object::{ObjectKind, Tree, TreeEntry};
 use crate::store::Store;
-use crate::store::durable::fsync_enabled;
+use crate::store::durable;
 use blob::Prepared;
 use rules::AgitIgnore;
 use walk::Candidate;
@@ -230,16 +233,6 @@ pub struct Snapshot {
 /// Below this many files per thread, hashing threads cost more than they save.
 const PARALLEL_HASH_MIN_FILES: usize = 16;
 
-/// Threads for durable object writes: each mostly waits on `fsync`, and concurrent
-/// fsyncs share journal commits (4 objects took 6 ms in parallel, 24 ms in a row).
-const MAX_IO_WORKERS: usize = 8;
-
-/// Up to this many changed files (and bytes), blobs are prepared in memory first and
-/// written together with the tree, all in parallel; beyond, each worker reads and writes
-/// one file at a time so memory stays bounded.
-const BUFFERED_MAX_FILES: usize = 256;
-const BUFFERED_MAX_BYTES: u64 = 16 * 1024 * 1024;
-
 /// Take a snapshot of `store`'s workspace.
 ///
 /// Call it under the shared `gc.lock`, like every finalize: gc must not prune blobs
@@ -247,7 +240,7 @@ const BUFFERED_MAX_BYTES: u64 = 16 * 1024 * 1024;
 pub fn snapshot(store: &Store, index: &mut Index, options: &SnapshotOptions<'_>) -> Result<Snapshot> {
     let mut stats = SnapshotStats::default();
     if matches!(options.capture, SnapshotCapture::Disabled) {
-        return finish(store, index, Done::default(), stats, 1);
+        return finish(store, index, Done::default(), stats);
     }
     // Walk the real directory: a workspace reached through a symlink would otherwise be
     // skipped as a symlink itself.
@@ -295,7 +288,7 @@ pub fn snapshot(store: &Store, index: &mut Index, options: &SnapshotOptions<'_>)
     let (slots, mut deleted) = look_up(&files, cached);
 
     let misses: Vec<usize> = (0..files.len()).filter(|&i| !matches!(slots[i], Slot::Hit(_))).collect();
-    let Hashed { outcomes, pending, created } = hash_misses(store, &root, &files, &misses, options, threads)?;
+    let (outcomes, created) = hash_misses(store, &root, &files, &misses, options, threads)?;
     stats.blobs_created = created;
 
     let mut outcomes = misses.iter().copied().zip(outcomes).peekable();
@@ -348,7 +341,7 @@ pub fn snapshot(store: &Store, index: &mut Index, options: &SnapshotOptions<'_>)
         let row = StatCacheRow { stat, level: level_key.clone(), blob, cached_at_ns: clock_ns };
         rows.push((file.rel, row));
     }
-    finish(store, index, Done { entries, rows, deleted, objects, pending }, stats, threads)
+    finish(store, index, Done { entries, rows, deleted, objects }, stats)
 }
 
 /// Match the sorted walk against the sorted cache rows: one slot per file, plus the
@@ -382,19 +375,8 @@ fn look_up(files: &[Candidate], cached: Vec<CachedRow>) -> (Vec<Slot>, Vec<Strin
     (slots, deleted)
 }
 
-/// The files the cache could not vouch for, read and hashed.
-struct Hashed {
-    /// In `misses` order.
-    outcomes: Vec<Outcome>,
-    /// Blobs prepared in memory, still to be written (with the tree).
-    pending: Vec<(ObjectId, Vec<u8>)>,
-    /// Blobs already written that were new.
-    created: usize,
-}
-
-/// Read and hash the files at `misses` (indexes into `files`). A few small files are only
-/// prepared (pending blobs, written with the tree); many or large ones are written as
-/// they are read, to bound memory.
+/// Read, hash and store the files at `misses` (indexes into `files`) on worker threads.
+/// Returns their outcomes in `misses` order and how many blobs were new.
 fn hash_misses(
     store: &Store,
     root: &Path,
@@ -402,42 +384,21 @@ fn hash_misses(
     misses: &[usize],
     options: &SnapshotOptions<'_>,
     threads: usize,
-) -> Result<Hashed> {
-    let prepare = |&i: &usize| {
-        let file = &files[i];
-        blob::prepare(&root.join(&file.rel), &file.rel, &options.capture, options.max_file_bytes)
-    };
-    let miss_bytes: u64 = misses.iter().map(|&i| files[i].stat.size).sum();
-    if misses.len() <= BUFFERED_MAX_FILES && miss_bytes <= BUFFERED_MAX_BYTES {
-        let prepared = parallel::map(misses, cpu_workers(threads, misses.len()), |i| Ok(prepare(i)))?;
-        let mut pending = Vec::new();
-        let mut ids = HashSet::new();
-        let outcomes = prepared
-            .into_iter()
-            .map(|p| match p {
-                Prepared::Blob { bytes, size, stat } => {
-                    let blob = ObjectId::of(&bytes);
-                    let blob_len = bytes.len() as u64;
-                    if ids.insert(blob) {
-                        pending.push((blob, bytes));
-                    }
-                    Outcome::Blob { blob, blob_len, size, stat }
-                }
-                other => Outcome::skipped(other),
-            })
-            .collect();
-        return Ok(Hashed { outcomes, pending, created: 0 });
-    }
+) -> Result<(Vec<Outcome>, usize)> {
     let created = AtomicUsize::new(0);
-    let outcomes = parallel::map(misses, io_workers(threads, misses.len()), |i| match prepare(i) {
-        Prepared::Blob { bytes, size, stat } => {
-            let (blob, new) = store.write_object(&bytes)?;
-            created.fetch_add(usize::from(new), Ordering::Relaxed);
-            Ok(Outcome::Blob { blob, blob_len: bytes.len() as u64, size, stat })
+    let workers = threads.min(misses.len() / PARALLEL_HASH_MIN_FILES).max(1);
+    let outcomes = parallel::map(misses, workers, |&i| {
+        let file = &files[i];
+        match blob::prepare(&root.join(&file.rel), &file.rel, &options.capture, options.max_file_bytes) {
+            Prepared::Blob { bytes, size, stat } => {
+                let (blob, new) = store.write_object(&bytes)?;
+                created.fetch_add(usize::from(new), Ordering::Relaxed);
+                Ok(Outcome::Blob { blob, blob_len: bytes.len() as u64, size, stat })
+            }
+            other => Ok(Outcome::skipped(other)),
         }
-        other => Ok(Outcome::skipped(other)),
     })?;
-    Ok(Hashed { outcomes, pending: Vec::new(), created: created.into_inner() })
+    Ok((outcomes, created.into_inner()))
 }
 
 /// What became of a file the cache could not vouch for.
@@ -475,8 +436,6 @@ struct Done {
     deleted: Vec<String>,
     /// Index records of the blobs in the tree that were hashed this time.
     objects: Vec<ObjectRecord>,
-    /// Blobs prepared in memory, written together with the tree.
-    pending: Vec<(ObjectId, Vec<u8>)>,
 }
 
 /// A stat-cache row, read while the walk runs.
@@ -500,20 +459,19 @@ enum Slot {
     Miss { had_row: bool },
 }
 
-/// Write the pending blobs and the tree (in parallel: each durable write mostly waits on
-/// fsync), then the cache rows and object records in one transaction, so a row never
-/// points at an object that is not durable.
-fn finish(store: &Store, index: &mut Index, done: Done, mut stats: SnapshotStats, threads: usize) -> Result<Snapshot> {
-    let Done { entries, rows, deleted, mut objects, pending } = done;
+/// Write the tree, make the new objects durable, then commit the cache rows and object
+/// records in one transaction.
+fn finish(store: &Store, index: &mut Index, done: Done, mut stats: SnapshotStats) -> Result<Snapshot> {
+    let Done { entries, rows, deleted, mut objects } = done;
     // Already in order when built from the sorted walk, which `Tree::new` checks in O(n).
     let listing = Tree::new(entries);
     let bytes = encode::encode_tree(&listing);
-    let tree = ObjectId::of(&bytes);
-    let mut writes: Vec<&[u8]> = pending.iter().map(|(_, b)| b.as_slice()).collect();
-    writes.push(&bytes);
-    let created = parallel::map(&writes, io_workers(threads, writes.len()), |b| store.write_object(b).map(|w| w.1))?;
-    let tree_created = created.last().copied().unwrap_or(false);
-    stats.blobs_created += created.iter().filter(|&&c| c).count() - usize::from(tree_created);
+    let (tree, tree_created) = store.write_object(&bytes)?;
+    // Blobs hashed this time are flushed even when they already existed: one left by a
+    // finalize that never reached its `syncfs` may not be on disk yet.
+    if tree_created || !objects.is_empty() {
+        durable::sync_filesystem(&store.objects_dir())?;
+    }
     objects.push(ObjectRecord { id: tree, kind: ObjectKind::Tree, size: bytes.len() as u64 });
     // An unchanged workspace (nothing hashed, nothing deleted, tree already stored) needs
     // no transaction at all.
@@ -530,16 +488,6 @@ fn finish(store: &Store, index: &mut Index, done: Done, mut stats: SnapshotStats
         new_objects: objects,
         stats,
     })
-}
-
-/// Threads for CPU-bound work on `n` files.
-fn cpu_workers(threads: usize, n: usize) -> usize {
-    threads.min(n / PARALLEL_HASH_MIN_FILES).max(1)
-}
-
-/// Threads for durable writes of `n` objects.
-fn io_workers(threads: usize, n: usize) -> usize {
-    if fsync_enabled() { n.min(MAX_IO_WORKERS) } else { cpu_workers(threads, n) }
 }
 
 fn worker_threads(requested: usize) -> usize {

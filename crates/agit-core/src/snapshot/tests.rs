@@ -485,9 +485,9 @@ fn unreadable_files_are_skipped() {
 
 #[test]
 fn parallel_and_serial_hashing_agree() {
-    // More files than BUFFERED_MAX_FILES: the streaming path (write as you hash).
+    const FILES: usize = 300;
     let mut repo = Repo::new();
-    for i in 0..BUFFERED_MAX_FILES {
+    for i in 0..FILES {
         repo.write(&format!("d{}/f{i}.txt", i % 7), format!("file {i}\n").repeat(i % 13 + 1));
     }
     repo.write("dup1.txt", "same\n");
@@ -501,12 +501,12 @@ fn parallel_and_serial_hashing_agree() {
     let mut other = other;
     let serial = other.snap_with(&SnapshotOptions { threads: 1, ..options(SnapshotCapture::Full) });
     assert_eq!(parallel.tree, serial.tree);
-    assert_eq!(parallel.entries, BUFFERED_MAX_FILES + 2);
+    assert_eq!(parallel.entries, FILES + 2);
     // The duplicate blob is listed once.
     let blobs = parallel.new_objects.iter().filter(|o| o.kind == ObjectKind::Blob).count();
-    assert_eq!(blobs, BUFFERED_MAX_FILES + 1);
-    assert_eq!(parallel.stats.blobs_created, BUFFERED_MAX_FILES + 1);
-    // A few changed files: the buffered path (blobs written with the tree).
+    assert_eq!(blobs, FILES + 1);
+    assert_eq!(parallel.stats.blobs_created, FILES + 1);
+    // A few changed files (hashed on this thread).
     wait_tick();
     repo.write("d0/f0.txt", "changed\n");
     repo.write("new.txt", "same\n");
@@ -527,4 +527,24 @@ fn an_unreadable_root_is_an_error() {
     assert!(!gone.exists());
     let err = snapshot(&store, &mut index, &options(SnapshotCapture::Full)).unwrap_err();
     assert_eq!(err.code(), "io_error");
+}
+
+#[test]
+fn files_that_change_between_the_walk_and_the_read_are_skipped() {
+    // What `prepare` sees when a walked file vanished, became a link or a FIFO, or grew.
+    let repo = Repo::new();
+    let full = SnapshotCapture::Full;
+    repo.write("grown.txt", "12345");
+    repo.write("target.txt", "t");
+    std::os::unix::fs::symlink(repo.path("target.txt"), repo.path("link")).unwrap();
+    let fifo = std::ffi::CString::new(repo.path("fifo").as_os_str().as_bytes()).unwrap();
+    assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o644) }, 0);
+    let prepare = |rel: &str, cap: u64| blob::prepare(&repo.path(rel), rel, &full, cap);
+    assert!(matches!(prepare("gone.txt", 100), Prepared::Unreadable));
+    assert!(matches!(prepare("link", 100), Prepared::Unreadable), "O_NOFOLLOW");
+    assert!(matches!(prepare("fifo", 100), Prepared::Unreadable), "opened without blocking, then refused");
+    assert!(matches!(prepare("grown.txt", 4), Prepared::Large));
+    assert!(matches!(prepare("grown.txt", 5), Prepared::Blob { size: 5, .. }));
+    let meta = blob::prepare(&repo.path("grown.txt"), "grown.txt", &SnapshotCapture::MetadataOnly, 4);
+    assert!(matches!(meta, Prepared::Large));
 }

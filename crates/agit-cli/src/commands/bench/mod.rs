@@ -86,7 +86,11 @@ pub fn median_ms(samples: &mut [Duration]) -> f64 {
 
 impl Report for BenchReport {
     fn human(&self, out: &mut dyn Write, style: &Style) -> io::Result<()> {
-        writeln!(out, "{:<46} {:>10} {:>10}  {:>7}  {:<14} ok", "measurement", "agit ms", "peer ms", "ratio", "budget")?;
+        writeln!(
+            out,
+            "{:<46} {:>10} {:>10}  {:>7}  {:<14} ok",
+            "measurement", "agit ms", "peer ms", "ratio", "budget"
+        )?;
         for l in &self.lines {
             let peer = l.peer_ms.map_or("-".to_owned(), |p| format!("{p:.1}"));
             let ok = if l.within_budget { style.added("yes") } else { style.removed("NO") };
