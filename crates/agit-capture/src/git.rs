@@ -11,53 +11,77 @@ pub struct GitContext {
     pub dirty: Option<bool>,
 }
 
-/// The three git queries, started in parallel so they overlap with the snapshot.
+/// A running `git status`, started early so it overlaps with the snapshot.
 pub struct PendingGitContext {
-    commit: Option<Child>,
-    branch: Option<Child>,
     status: Option<Child>,
 }
 
-fn spawn(root: &Path, args: &[&str]) -> Option<Child> {
-    Command::new("git")
-        .arg("-C")
-        .arg(root)
-        .args(args)
-        // Never take git's index.lock: the user's own git commands must not collide with us.
-        .env("GIT_OPTIONAL_LOCKS", "0")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .ok()
-}
-
-fn finish(child: Option<Child>) -> Option<String> {
-    let output = child?.wait_with_output().ok()?;
-    if !output.status.success() {
-        return None;
-    }
-    Some(String::from_utf8_lossy(&output.stdout).trim().to_owned())
-}
-
 impl PendingGitContext {
-    /// Start the queries in `root`; a missing git or a non-repository yields all nulls.
+    /// Start `git status --porcelain=v2 --branch` in `root`: one process answers commit,
+    /// branch and dirtiness. A missing git or a non-repository yields all nulls.
     pub fn start(root: &Path) -> PendingGitContext {
-        PendingGitContext {
-            commit: spawn(root, &["rev-parse", "--verify", "--quiet", "HEAD"]),
-            branch: spawn(root, &["branch", "--show-current"]),
-            status: spawn(root, &["status", "--porcelain=v1"]),
-        }
+        let status = Command::new("git")
+            .arg("-C")
+            .arg(root)
+            .args(["status", "--porcelain=v2", "--branch"])
+            // Never take git's index.lock: the user's own git commands must not collide with us.
+            .env("GIT_OPTIONAL_LOCKS", "0")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .ok();
+        PendingGitContext { status }
     }
 
-    /// Collect the answers. Branch and dirty are only meaningful when a commit exists.
+    /// Collect the answer. Branch and dirty are only meaningful when a commit exists.
     pub fn finish(self) -> GitContext {
-        let commit = finish(self.commit).filter(|c| !c.is_empty());
-        let branch = finish(self.branch).filter(|b| !b.is_empty());
-        let status = finish(self.status);
-        match commit {
-            None => GitContext::default(),
-            Some(commit) => GitContext { commit: Some(commit), branch, dirty: status.map(|s| !s.is_empty()) },
+        let Some(output) = self.status.and_then(|c| c.wait_with_output().ok()) else {
+            return GitContext::default();
+        };
+        if !output.status.success() {
+            return GitContext::default();
         }
+        parse_status(&String::from_utf8_lossy(&output.stdout))
+    }
+}
+
+/// Parse `git status --porcelain=v2 --branch`: `# branch.oid <sha>|(initial)`,
+/// `# branch.head <name>|(detached)`, then one line per changed or untracked path.
+pub fn parse_status(text: &str) -> GitContext {
+    let mut commit = None;
+    let mut branch = None;
+    let mut dirty = false;
+    for line in text.lines() {
+        if let Some(oid) = line.strip_prefix("# branch.oid ") {
+            commit = (oid != "(initial)").then(|| oid.to_owned());
+        } else if let Some(head) = line.strip_prefix("# branch.head ") {
+            branch = (head != "(detached)").then(|| head.to_owned());
+        } else if !line.starts_with('#') && !line.is_empty() {
+            dirty = true;
+        }
+    }
+    match commit {
+        None => GitContext::default(),
+        Some(commit) => GitContext { commit: Some(commit), branch, dirty: Some(dirty) },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn porcelain_v2_branch_headers() {
+        let sha = "0123456789abcdef0123456789abcdef01234567";
+        let clean = format!("# branch.oid {sha}\n# branch.head main\n");
+        assert_eq!(
+            parse_status(&clean),
+            GitContext { commit: Some(sha.into()), branch: Some("main".into()), dirty: Some(false) }
+        );
+        let detached = format!("# branch.oid {sha}\n# branch.head (detached)\n? new.txt\n");
+        assert_eq!(parse_status(&detached), GitContext { commit: Some(sha.into()), branch: None, dirty: Some(true) });
+        assert_eq!(parse_status("# branch.oid (initial)\n# branch.head main\n? a\n"), GitContext::default());
+        assert_eq!(parse_status(""), GitContext::default());
     }
 }
