@@ -12,21 +12,8 @@ use agit_core::commit::{AppendOutcome, append_step};
 use agit_core::index::{Index, ObjectRecord};
 use agit_core::object::{Step, Tree, TreeEntry};
 use agit_core::{ObjectKind, Store};
-use common::{JsonRun, agit, normalize};
+use common::{JsonRun, agit, normalize, run_json};
 use serde_json::Value;
-
-/// `common::run_json` with `--json` first: after `--`, every word is a path.
-fn run_json(dir: &Path, args: &[&str]) -> JsonRun {
-    let output = agit(dir).arg("--json").args(args).output().expect("run agit");
-    let stdout = String::from_utf8(output.stdout).expect("stdout is UTF-8");
-    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-    assert!(!stderr.contains("panicked"), "agit panicked: {stderr}");
-    let lines: Vec<&str> = stdout.lines().collect();
-    assert_eq!(lines.len(), 1, "JSON mode prints exactly one line on stdout, got: {stdout:?}");
-    let envelope: Value = serde_json::from_str(lines[0]).expect("stdout is JSON");
-    assert_eq!(envelope["schema_version"], "cli-json-v1");
-    JsonRun { code: output.status.code().expect("exit code"), envelope, stderr }
-}
 
 fn hook(dir: &Path, args: &[&str], payload: String) {
     common::hook_ok(dir, args, payload.as_bytes(), &[]);

@@ -4,13 +4,13 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use agit_core::index::{Index, resolve_prefix};
+use agit_core::index::resolve_prefix;
 use agit_core::object::sniff_kind;
-use agit_core::{Error, ObjectKind, Store};
+use agit_core::{ObjectKind, Store};
 
 use crate::Context;
 use crate::cli::CatArgs;
-use crate::output::{CliError, Diagnostic, Report, diagnostic_for};
+use crate::output::{CliError, Diagnostic, Report};
 use crate::render::Style;
 
 #[derive(Serialize)]
@@ -30,14 +30,7 @@ pub fn run(args: &CatArgs, ctx: &Context) -> Result<CatReport, CliError> {
     let store = Store::discover(&ctx.cwd)?;
     let mut warnings = Vec::new();
     // cat is plumbing: it still works from the objects on disk when the index is broken.
-    let index = match Index::open(&store) {
-        Ok(index) => Some(index),
-        Err(e @ Error::IndexUnreadable { .. }) => {
-            warnings.push(diagnostic_for(&e));
-            None
-        }
-        Err(e) => return Err(e.into()),
-    };
+    let index = super::index_for_lookup(&store, &mut warnings)?;
     let id = resolve_prefix(&store, index.as_ref(), &args.hash)?;
     let bytes = store.read_object(&id)?;
     let kind = index

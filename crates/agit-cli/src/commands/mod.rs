@@ -80,6 +80,22 @@ pub fn run(command: Command, ctx: &Context) -> Result<u8, CliError> {
     }
 }
 
+/// The index for object lookups by plumbing commands: an unreadable index is a warning
+/// (lookups fall back to the objects on disk), any other failure an error.
+pub(crate) fn index_for_lookup(
+    store: &agit_core::Store,
+    warnings: &mut Vec<output::Diagnostic>,
+) -> Result<Option<agit_core::index::Index>, CliError> {
+    match agit_core::index::Index::open(store) {
+        Ok(index) => Ok(Some(index)),
+        Err(e @ agit_core::Error::IndexUnreadable { .. }) => {
+            warnings.push(output::diagnostic_for(&e));
+            Ok(None)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// Render a report in the selected mode and return its exit status.
 pub(crate) fn emit<R: Report>(name: &str, ctx: &Context, report: &R) -> Result<u8, CliError> {
     let written = if ctx.json {

@@ -8,17 +8,17 @@ use std::path::{Component, Path, PathBuf};
 
 use serde::Serialize;
 
+use agit_core::Store;
 use agit_core::config::Config;
-use agit_core::index::{Index, resolve_prefix};
+use agit_core::index::resolve_prefix;
 use agit_core::restore::{
     ItemStatus, PathFilter, REPLACED, REPLACED_SYMLINK, RestoreItem, RestoreOptions, RestoreScope, SAFETY_ORIGIN,
     SAFETY_SESSION, restore_step,
 };
-use agit_core::{Error, Store};
 
 use super::step_line::short;
 use crate::Context;
-use crate::output::{CliError, Diagnostic, Report, diagnostic_for};
+use crate::output::{CliError, Diagnostic, Report};
 use crate::render::Style;
 
 #[derive(Debug, clap::Args)]
@@ -118,14 +118,7 @@ pub fn run(args: &RestoreArgs, ctx: &Context) -> Result<RestoreReport, CliError>
     let id = {
         // Resolve from the files on disk when the index is unusable, as `cat` does. The
         // index is closed again before restoring (lock order: gc.lock before index.lock).
-        let index = match Index::open(&store) {
-            Ok(index) => Some(index),
-            Err(e @ Error::IndexUnreadable { .. }) => {
-                warnings.push(diagnostic_for(&e));
-                None
-            }
-            Err(e) => return Err(e.into()),
-        };
+        let index = super::index_for_lookup(&store, &mut warnings)?;
         resolve_prefix(&store, index.as_ref(), hash)?
     };
     let warning = match Config::load(&store.config_path()) {

@@ -37,8 +37,9 @@ pub struct JsonRun {
     pub stderr: String,
 }
 
+/// `--json` goes first: after `--`, every word is a path.
 pub fn run_json(dir: &Path, args: &[&str]) -> JsonRun {
-    let output = agit(dir).args(args).arg("--json").output().expect("run agit");
+    let output = agit(dir).arg("--json").args(args).output().expect("run agit");
     let stdout = String::from_utf8(output.stdout).expect("stdout is UTF-8");
     let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
     assert!(!stderr.contains("panicked"), "agit panicked: {stderr}");
