@@ -27,6 +27,8 @@ pub fn write(objects_dir: &Path, bytes: &[u8]) -> Result<(ObjectId, bool)> {
             // Torn by a crash: the content is addressed by its hash, so rewriting is safe.
             let dir = path.parent().unwrap_or(objects_dir);
             let tmp_target = dir.join(format!(".repair-{}", &id.to_hex()[2..]));
+            // A repair file left by an earlier crash may be torn itself: start afresh.
+            let _ = std::fs::remove_file(&tmp_target);
             durable::write_new_deferred(&tmp_target, bytes, durable::OBJECT_MODE)?;
             std::fs::rename(&tmp_target, &path).map_err(|e| Error::io("replace torn object", &path, e))?;
             return Ok((id, true));
@@ -148,6 +150,10 @@ mod tests {
 
         fs::write(object_path(dir.path(), &id), b"tampered").unwrap();
         assert!(matches!(read(dir.path(), &id), Err(Error::ObjectHashMismatch { .. })));
+        // A torn object (wrong size) is rewritten by the next write of the same content.
+        fs::write(object_path(dir.path(), &id), b"hel").unwrap();
+        assert!(write(dir.path(), b"hello\n").unwrap().1);
+        assert_eq!(read(dir.path(), &id).unwrap().unwrap(), b"hello\n");
         assert_eq!(read(dir.path(), &ObjectId::of(b"absent")).unwrap(), None);
     }
 }
