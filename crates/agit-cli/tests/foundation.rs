@@ -20,7 +20,17 @@ fn version_human_and_json() {
 #[test]
 fn every_command_has_help_with_examples() {
     let dir = tempfile::tempdir().unwrap();
-    for command in ["init", "status", "cat", "reindex", "version", "completion", "help"] {
+    // Every visible command, as listed by `agit --help`.
+    let listing = String::from_utf8(agit(dir.path()).arg("--help").output().unwrap().stdout).unwrap();
+    let commands: Vec<String> = listing
+        .lines()
+        .skip_while(|l| !l.starts_with("Commands:"))
+        .skip(1)
+        .take_while(|l| !l.trim().is_empty())
+        .filter_map(|l| l.split_whitespace().next().map(str::to_owned))
+        .collect();
+    assert!(commands.len() >= 25, "{commands:?}");
+    for command in commands.iter().map(String::as_str) {
         agit(dir.path()).args(["help", command]).assert().success().stdout(predicate::str::contains("Examples:"));
         agit(dir.path()).args([command, "--help"]).assert().success().stdout(predicate::str::contains("Examples:"));
     }

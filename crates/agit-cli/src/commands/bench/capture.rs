@@ -123,7 +123,7 @@ fn timed(f: impl FnOnce() -> Result<(), CliError>) -> Result<Duration, CliError>
     time(f)
 }
 
-fn hook(exe: &Path, dir: &Path, event: &str, prompt: &str) -> Result<(), CliError> {
+pub(super) fn hook(exe: &Path, dir: &Path, event: &str, prompt: &str) -> Result<(), CliError> {
     let cwd = dir.display();
     let payload = match event {
         "UserPromptSubmit" => {
@@ -157,11 +157,11 @@ fn hook(exe: &Path, dir: &Path, event: &str, prompt: &str) -> Result<(), CliErro
     Ok(())
 }
 
-fn git(dir: &Path, args: &[&str]) -> Result<(), CliError> {
+pub(super) fn git(dir: &Path, args: &[&str]) -> Result<(), CliError> {
     run_ok(Command::new("git").arg("-C").arg(dir).args(args))
 }
 
-fn run_ok(cmd: &mut Command) -> Result<(), CliError> {
+pub(super) fn run_ok(cmd: &mut Command) -> Result<(), CliError> {
     let out = cmd.stdout(Stdio::null()).stderr(Stdio::piped()).output().map_err(|e| Error::io("run", "command", e))?;
     if out.status.success() {
         Ok(())

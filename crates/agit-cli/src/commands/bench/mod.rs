@@ -4,6 +4,7 @@
 //! peer and whether it is inside its budget (DECISIONS §5). Timings never fail anything:
 //! these machines are shared and noisy, so this is evidence, not a test.
 
+mod blame;
 mod capture;
 mod repo;
 
@@ -35,6 +36,7 @@ pub struct BenchArgs {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Suite {
     Capture,
+    Blame,
 }
 
 /// One budget line.
@@ -60,7 +62,7 @@ pub struct BenchReport {
 }
 
 pub fn run(args: &BenchArgs, ctx: &Context) -> Result<BenchReport, CliError> {
-    let suites = if args.suites.is_empty() { vec![Suite::Capture] } else { args.suites.clone() };
+    let suites = if args.suites.is_empty() { vec![Suite::Capture, Suite::Blame] } else { args.suites.clone() };
     let repeat = args.repeat.unwrap_or(if args.quick { 3 } else { 7 }).max(1);
     let dir = tempfile::Builder::new()
         .prefix("agit-bench-")
@@ -70,6 +72,7 @@ pub fn run(args: &BenchArgs, ctx: &Context) -> Result<BenchReport, CliError> {
     for suite in suites {
         match suite {
             Suite::Capture => lines.extend(capture::run(dir.path(), args.quick, repeat, ctx)?),
+            Suite::Blame => lines.extend(blame::run(dir.path(), args.quick, repeat)?),
         }
     }
     let data_dir = args.keep.then(|| dir.keep().display().to_string());
