@@ -278,3 +278,54 @@ fn colour_time_zone_and_pager_follow_flags_and_environment() {
     let paged = out(&["timeline"], &[("AGIT_PAGER", "sh -c 'echo PAGED'"), ("PAGER", "false")]);
     assert!(!paged.contains("PAGED") && paged.contains("turn agturn:1"));
 }
+
+#[test]
+fn grep_content_searches_captured_files_incrementally_and_after_reindex() {
+    let dir = tempfile::tempdir().unwrap();
+    let w = dir.path();
+    git(w, &["init", "-q", "-b", "main"]);
+    agit(w).args(["init", "--no-hooks"]).assert().success();
+    std::fs::create_dir_all(w.join("src")).unwrap();
+    std::fs::write(w.join("src/parser.rs"), "fn parse_header() { /* quux marker */ }\n").unwrap();
+    std::fs::write(w.join("data.bin"), b"quux\0binary").unwrap();
+    turn(w, "codex", "c1", "write the parser", "ok");
+    std::fs::write(w.join("notes.md"), "the quux notes\nline two\n").unwrap();
+    turn(w, "claude", "c2", "write notes", "ok");
+
+    let search = |args: &[&str]| -> Vec<(String, String)> {
+        let run = run_json(w, args);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        assert_eq!(run.data()["content"], true);
+        run.data()["matches"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| (m["label"].as_str().unwrap().to_owned(), m["session_id"].as_str().unwrap().to_owned()))
+            .collect()
+    };
+    let mut all = search(&["grep", "--content", "quux"]);
+    all.sort();
+    // The binary file is never indexed; each text file is attributed to the step that
+    // first captured it.
+    assert_eq!(all, [("notes.md".to_owned(), "c2".to_owned()), ("src/parser.rs".to_owned(), "c1".to_owned())]);
+    assert_eq!(
+        search(&["grep", "--content", "quux", "--session", "codex/c1"]),
+        [("src/parser.rs".to_owned(), "c1".to_owned())]
+    );
+    assert_eq!(search(&["grep", "--content", "parse_header"]).len(), 1);
+    assert!(search(&["grep", "--content", "prompt"]).is_empty(), "activity text is not file content");
+    let run = run_json(w, &["grep", "--content", "quux", "--limit", "1"]);
+    assert!(run.data()["matches"][0]["snippet"].as_str().unwrap().contains("[quux]"));
+    // A rebuilt index answers the same.
+    agit(w).arg("reindex").assert().success();
+    let mut again = search(&["grep", "--content", "quux"]);
+    again.sort();
+    assert_eq!(again, all);
+    agit(w)
+        .args(["grep", "--content", "quux", "--color", "never"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("content notes.md"));
+    let run = run_json(w, &["grep", "--content", "--regex", "q.x"]);
+    assert_eq!((run.code, run.code_str()), (2, "invalid_argument"));
+}

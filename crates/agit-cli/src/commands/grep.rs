@@ -5,7 +5,7 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use agit_core::Store;
-use agit_core::index::{Index, MAX_SNIPPET_TOKENS, SearchFilter, SearchHit, SearchOrder, compile_pattern};
+use agit_core::index::{Index, MAX_SNIPPET_TOKENS, SearchFilter, SearchHit, SearchOrder, compile_pattern, fts_query};
 use agit_core::privacy::Detector;
 
 use super::filters::{FilterArgs, RedactionArgs, shown};
@@ -38,8 +38,11 @@ pub struct GrepArgs {
     #[arg(long, value_enum, default_value_t = SortArg::Rank)]
     pub sort: SortArg,
     /// Treat the query as a regular expression (Rust `regex` syntax).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "content")]
     pub regex: bool,
+    /// Search the captured contents of workspace files instead of prompts and tool activity.
+    #[arg(long)]
+    pub content: bool,
     #[command(flatten)]
     pub redaction: RedactionArgs,
 }
@@ -54,6 +57,8 @@ pub struct GrepReport {
     limit: u32,
     context: u32,
     redacted: bool,
+    /// Whether captured file contents were searched (`entry_kind` `content`, label = path).
+    content: bool,
     /// `rank` or `time` (the order actually used).
     sort: &'static str,
     regex: bool,
@@ -80,6 +85,16 @@ pub fn run(args: &GrepArgs, ctx: &Context) -> Result<GrepReport, CliError> {
     let (limit, context) = (args.limit as usize, args.context as usize);
     let (mut matches, sort) = match &pattern {
         Some(re) => (index.search_regex(re, &filter, limit, context)?, "time"),
+        None if args.content => {
+            let fts = fts_query(query).unwrap_or_default();
+            let mut hits = index.search_content(&fts, &filter, limit, context)?;
+            if args.sort == SortArg::Time {
+                hits.sort_by(|a, b| (b.timestamp, &b.step_hash).cmp(&(a.timestamp, &a.step_hash)));
+                (hits, "time")
+            } else {
+                (hits, "rank")
+            }
+        }
         None => match args.sort {
             SortArg::Rank => (index.search(query, &filter, SearchOrder::Rank, limit, context)?, "rank"),
             SortArg::Time => (index.search(query, &filter, SearchOrder::Time, limit, context)?, "time"),
@@ -99,6 +114,7 @@ pub fn run(args: &GrepArgs, ctx: &Context) -> Result<GrepReport, CliError> {
         limit: args.limit,
         context: args.context,
         redacted: detector.is_some(),
+        content: args.content,
         sort,
         regex: args.regex,
         matches,

@@ -8,6 +8,7 @@
 //! Lock order, to stay deadlock-free: `gc.lock` → `index.lock` → a ref lock. Every open
 //! [`Index`] holds `index.lock` shared; swapping in a rebuilt file holds it exclusive.
 
+pub mod content;
 mod query;
 mod rebuild;
 pub(crate) mod reconcile;

@@ -6,7 +6,7 @@
 /// `PRAGMA user_version` of an index this build writes. Distinct from the reference's
 /// `13` (reference v13, our revision 2: adds `snapshot_stat_cache`) so a reference index
 /// is always rebuilt.
-pub const SCHEMA_VERSION: i64 = 13_002;
+pub const SCHEMA_VERSION: i64 = 13_003;
 
 /// Tables and indexes. Timestamps are milliseconds except `sessions.updated_at` and
 /// `objects.created_at`, which stay Unix seconds as in the reference JSON output.
@@ -116,6 +116,25 @@ create table evaluations(
   evaluated_at integer not null
 );
 create index evaluations_scope_latest on evaluations(scope_type, scope_key, evaluated_at desc);
+
+-- grep --content: the text of captured files, once per blob, and where each blob
+-- first appeared at each path.
+create virtual table content_entries using fts5(
+  blob_hash unindexed,
+  content,
+  tokenize = 'unicode61'
+);
+
+create table blob_paths(
+  blob_hash text not null,
+  path text not null,
+  step_hash text not null,
+  session_origin text not null,
+  session_id text not null,
+  turn_id text not null,
+  timestamp integer not null,
+  primary key(blob_hash, path)
+);
 
 create table meta(
   key text primary key,
