@@ -111,12 +111,6 @@ pub(super) fn finalize(
                     let _ = hook_log::append(store, &HookLogEntry { context: Some("blame".into()), ..entry });
                 }
                 trace.mark("blame");
-                // Content search rows are derived data too: fail-open, rebuilt by reindex.
-                if let Err(e) = agit_core::index::content::index_step_content_tx(&index, store, &id, &committed) {
-                    let entry = HookLogEntry::new("error", e.code(), e.to_string());
-                    let _ = hook_log::append(store, &HookLogEntry { context: Some("content-index".into()), ..entry });
-                }
-                trace.mark("content index");
                 staging.remove()?;
                 return Ok(FinalizeOutcome { step: id, turn_id: committed.turn_id.clone(), already_committed: false });
             }

@@ -80,7 +80,10 @@ pub fn run(args: &GrepArgs, ctx: &Context) -> Result<GrepReport, CliError> {
         })
         .transpose()?;
     let store = Store::discover(&ctx.cwd)?;
-    let index = Index::open(&store)?;
+    let mut index = Index::open(&store)?;
+    if args.content {
+        index.catch_up_content(&store)?;
+    }
     let detector = args.redaction.detector(&store)?;
     let (limit, context) = (args.limit as usize, args.context as usize);
     let (mut matches, sort) = match &pattern {

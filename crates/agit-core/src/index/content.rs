@@ -1,7 +1,11 @@
 //! The captured-file content index behind `grep --content`: an FTS5 table holding the
 //! text of each text blob once, and `blob_paths` recording the first step that had each
-//! (blob, path). Filled incrementally per step (only entries that differ from the parent
-//! step's tree are looked at) and by the full rebuild.
+//! (blob, path).
+//!
+//! Built lazily and incrementally: each content search first indexes the steps added
+//! since the previous one (a `steps.rowid` cursor in meta), looking only at entries that
+//! differ from the parent step's tree. Finalize (the hook hot path) pays nothing, and a
+//! rebuilt index simply starts from an empty cursor.
 
 use rusqlite::{Connection, params, params_from_iter, types::Value};
 
@@ -15,14 +19,6 @@ use crate::store::Store;
 /// Text files larger than this are not content-indexed.
 pub const MAX_CONTENT_BYTES: usize = 1024 * 1024;
 const PLACEHOLDER_PREFIX: &[u8] = b"[[agit snapshot metadata-only";
-
-/// Index the files a step introduced (relative to its parent's tree), in one transaction.
-pub fn index_step_content_tx(index: &Index, store: &Store, id: &ObjectId, step: &Step) -> Result<usize> {
-    let tx = index.conn().unchecked_transaction().map_err(Error::index("begin content"))?;
-    let added = index_step_content(&tx, store, id, step)?;
-    tx.commit().map_err(Error::index("commit content"))?;
-    Ok(added)
-}
 
 /// Index the files a step introduced (relative to its parent's tree).
 pub fn index_step_content(conn: &Connection, store: &Store, id: &ObjectId, step: &Step) -> Result<usize> {
@@ -73,7 +69,36 @@ pub fn index_step_content(conn: &Connection, store: &Store, id: &ObjectId, step:
     Ok(added)
 }
 
+/// Meta key: the highest `steps.rowid` whose content is indexed.
+const CURSOR: &str = "content.indexed_rowid";
+
 impl Index {
+    /// Index the content of every step added since the last call, in one transaction.
+    /// Returns how many steps were indexed.
+    pub fn catch_up_content(&mut self, store: &Store) -> Result<usize> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(Error::index("begin content index"))?;
+        let cursor: i64 = super::get_meta(&tx, CURSOR)?.and_then(|v| v.parse().ok()).unwrap_or(0);
+        let pending: Vec<(i64, String)> = tx
+            .prepare("select rowid, hash from steps where rowid > ?1 order by rowid")
+            .and_then(|mut st| st.query_map([cursor], |r| Ok((r.get(0)?, r.get(1)?)))?.collect())
+            .map_err(Error::index("pending content"))?;
+        let mut last = cursor;
+        for (rowid, hash) in &pending {
+            if let Some(id) = ObjectId::parse(hash)
+                && let Ok(step) = store.read_step(&id)
+            {
+                index_step_content(&tx, store, &id, &step)?;
+            }
+            last = *rowid;
+        }
+        super::set_meta(&tx, CURSOR, &last.to_string())?;
+        tx.commit().map_err(Error::index("commit content index"))?;
+        Ok(pending.len())
+    }
+
     /// Search captured file contents (FTS5, bm25). Each matching blob is reported at the
     /// newest place (path, step) the filter allows; `label` is the path.
     pub fn search_content(

@@ -155,9 +155,6 @@ fn build(conn: &Connection, store: &Store, stats: &mut RebuildStats) -> Result<(
             if let Err(e) = index_step_with_objects(conn, store, id, step, &mut recorded) {
                 stats.problems.push(problem(&e));
             }
-            if let Err(e) = super::content::index_step_content(conn, store, id, step) {
-                stats.problems.push(problem(&e));
-            }
         }
         rows::set_session_head(conn, &session, &head)?;
         stats.sessions += 1;
