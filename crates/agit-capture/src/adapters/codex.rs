@@ -11,20 +11,10 @@ const ADAPTER: &str = "codex-hook";
 
 /// `codex-hook`: `UserPromptSubmit`, `PostToolUse`, `Stop`.
 pub(super) fn parse(p: &Payload<'_>) -> Result<HookEvent, AdapterError> {
-    let name = p.event_name()?;
-    let route = match name {
-        "UserPromptSubmit" => Route::Prompt,
-        "PostToolUse" => Route::Tool,
-        "Stop" => Route::Stop,
-        _ => {
-            return Err(AdapterError::UnknownEventName { adapter: ADAPTER, name: name.to_owned() });
-        }
-    };
+    let (name, route) =
+        p.route(ADAPTER, &[("UserPromptSubmit", Route::Prompt), ("PostToolUse", Route::Tool), ("Stop", Route::Stop)])?;
     let header = p.header(name)?;
-    let source_event_id = match route {
-        Route::Tool => p.optional_nonempty("tool_use_id")?,
-        Route::Prompt | Route::Stop => p.optional_nonempty("event_id")?,
-    };
+    let source_event_id = p.source_event_id(matches!(route, Route::Tool))?;
     let model = p.optional_nonempty("model")?;
     let kind = match route {
         Route::Prompt => EventKind::UserPrompt { prompt: p.required_str("prompt")?.to_owned() },
@@ -39,6 +29,7 @@ pub(super) fn parse(p: &Payload<'_>) -> Result<HookEvent, AdapterError> {
     Ok(event)
 }
 
+#[derive(Clone, Copy)]
 enum Route {
     Prompt,
     Tool,

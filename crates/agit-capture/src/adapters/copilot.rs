@@ -14,15 +14,8 @@ const ADAPTER: &str = "copilot-hook";
 
 /// `copilot-hook`: `UserPromptSubmit`, `PostToolUse`, `Stop`.
 pub(super) fn parse(p: &Payload<'_>) -> Result<HookEvent, AdapterError> {
-    let name = p.event_name()?;
-    let route = match name {
-        "UserPromptSubmit" => Route::Prompt,
-        "PostToolUse" => Route::Tool,
-        "Stop" => Route::Stop,
-        _ => {
-            return Err(AdapterError::UnknownEventName { adapter: ADAPTER, name: name.to_owned() });
-        }
-    };
+    let (name, route) =
+        p.route(ADAPTER, &[("UserPromptSubmit", Route::Prompt), ("PostToolUse", Route::Tool), ("Stop", Route::Stop)])?;
     let header = p.header(name)?;
     let (kind, source_event_id) = match route {
         Route::Prompt => {
@@ -61,6 +54,7 @@ fn tool_call(p: &Payload<'_>) -> ToolCall {
     ToolCall { tool_name, args: tool::render(p.get("tool_input")), result }
 }
 
+#[derive(Clone, Copy)]
 enum Route {
     Prompt,
     Tool,

@@ -32,6 +32,27 @@ impl<'a> Payload<'a> {
         self.required_str("hook_event_name")
     }
 
+    /// The payload's `hook_event_name` and the route `routes` maps it to; a name the
+    /// adapter does not handle is `unknown_event_name`.
+    pub(crate) fn route<R: Copy>(
+        &self,
+        adapter: &'static str,
+        routes: &[(&str, R)],
+    ) -> Result<(&'a str, R), AdapterError> {
+        let name = self.event_name()?;
+        routes
+            .iter()
+            .find(|(known, _)| *known == name)
+            .map(|(_, route)| (name, *route))
+            .ok_or_else(|| AdapterError::UnknownEventName { adapter, name: name.to_owned() })
+    }
+
+    /// The event's own id, diagnostics only: `tool_use_id` for a tool event, else
+    /// `event_id`.
+    pub(crate) fn source_event_id(&self, tool_event: bool) -> Result<Option<String>, AdapterError> {
+        self.optional_nonempty(if tool_event { "tool_use_id" } else { "event_id" })
+    }
+
     /// A string field that must be present (`null` counts as a wrong type).
     pub(crate) fn required_str(&self, field: &'static str) -> Result<&'a str, AdapterError> {
         match self.root.get(field) {

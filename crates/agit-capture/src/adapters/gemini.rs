@@ -13,21 +13,17 @@ const ADAPTER: &str = "gemini-hook";
 
 /// `gemini-hook`: `BeforeModel`, `BeforeAgent`, `AfterTool`, `AfterAgent`.
 pub(super) fn parse(p: &Payload<'_>) -> Result<HookEvent, AdapterError> {
-    let name = p.event_name()?;
-    let route = match name {
-        "BeforeModel" => Route::Model,
-        "BeforeAgent" => Route::Prompt,
-        "AfterTool" => Route::Tool,
-        "AfterAgent" => Route::Stop,
-        _ => {
-            return Err(AdapterError::UnknownEventName { adapter: ADAPTER, name: name.to_owned() });
-        }
-    };
+    let (name, route) = p.route(
+        ADAPTER,
+        &[
+            ("BeforeModel", Route::Model),
+            ("BeforeAgent", Route::Prompt),
+            ("AfterTool", Route::Tool),
+            ("AfterAgent", Route::Stop),
+        ],
+    )?;
     let header = p.header(name)?;
-    let source_event_id = match route {
-        Route::Tool => p.optional_nonempty("tool_use_id")?,
-        Route::Model | Route::Prompt | Route::Stop => p.optional_nonempty("event_id")?,
-    };
+    let source_event_id = p.source_event_id(matches!(route, Route::Tool))?;
     let mut model = None;
     let kind = match route {
         Route::Model => {
@@ -51,6 +47,7 @@ pub(super) fn parse(p: &Payload<'_>) -> Result<HookEvent, AdapterError> {
     Ok(event)
 }
 
+#[derive(Clone, Copy)]
 enum Route {
     Model,
     Prompt,

@@ -11,20 +11,10 @@ const ADAPTER: &str = "pi-hook";
 
 /// `pi-hook`: `input`, `tool_execution_end`, `agent_end`.
 pub(super) fn parse(p: &Payload<'_>) -> Result<HookEvent, AdapterError> {
-    let name = p.event_name()?;
-    let route = match name {
-        "input" => Route::Prompt,
-        "tool_execution_end" => Route::Tool,
-        "agent_end" => Route::Stop,
-        _ => {
-            return Err(AdapterError::UnknownEventName { adapter: ADAPTER, name: name.to_owned() });
-        }
-    };
+    let (name, route) =
+        p.route(ADAPTER, &[("input", Route::Prompt), ("tool_execution_end", Route::Tool), ("agent_end", Route::Stop)])?;
     let header = p.header(name)?;
-    let source_event_id = match route {
-        Route::Tool => p.optional_nonempty("tool_use_id")?,
-        Route::Prompt | Route::Stop => p.optional_nonempty("event_id")?,
-    };
+    let source_event_id = p.source_event_id(matches!(route, Route::Tool))?;
     let kind = match route {
         Route::Prompt => EventKind::UserPrompt { prompt: p.required_str("prompt")?.to_owned() },
         Route::Tool => EventKind::ToolUse { calls: vec![tool::from_object(p.root())] },
@@ -35,6 +25,7 @@ pub(super) fn parse(p: &Payload<'_>) -> Result<HookEvent, AdapterError> {
     Ok(event)
 }
 
+#[derive(Clone, Copy)]
 enum Route {
     Prompt,
     Tool,
