@@ -37,6 +37,22 @@ pub(crate) struct IdxRecord {
     pub base: Option<u32>,
 }
 
+impl IdxRecord {
+    /// The entry this record describes, with its base already resolved to an id.
+    pub(crate) fn entry(&self, id: ObjectId, base: Option<ObjectId>) -> PackedEntryInfo {
+        PackedEntryInfo {
+            id,
+            kind: self.kind,
+            encoding: self.encoding,
+            offset: self.offset,
+            packed_len: self.packed_len,
+            unpacked_len: self.unpacked_len,
+            base,
+            depth: self.depth,
+        }
+    }
+}
+
 fn encoding_code(encoding: PackEncoding) -> Result<u8, PackError> {
     match encoding {
         PackEncoding::Stored => Ok(v2::ENC_STORED),
@@ -207,16 +223,7 @@ pub fn parse_idx_bytes(bytes: &[u8]) -> Result<ParsedIdx, PackError> {
             }
             None => None,
         };
-        entries.push(PackedEntryInfo {
-            id: *id,
-            kind: record.kind,
-            encoding: record.encoding,
-            offset: record.offset,
-            packed_len: record.packed_len,
-            unpacked_len: record.unpacked_len,
-            base,
-            depth: record.depth,
-        });
+        entries.push(record.entry(*id, base));
     }
     Ok(ParsedIdx { pack_checksum: head.pack_checksum, entries })
 }
@@ -389,16 +396,7 @@ impl IdxFile {
                 Some(b) => Some(self.id_at(b)?),
                 None => None,
             };
-            out.push(PackedEntryInfo {
-                id: ObjectId::from_bytes(id),
-                kind: record.kind,
-                encoding: record.encoding,
-                offset: record.offset,
-                packed_len: record.packed_len,
-                unpacked_len: record.unpacked_len,
-                base,
-                depth: record.depth,
-            });
+            out.push(record.entry(ObjectId::from_bytes(id), base));
         }
         Ok(out)
     }

@@ -225,16 +225,7 @@ impl OpenPack {
                     Some(b) if resolve_base => Some(idx.id_at(b).map_err(|e| self.err(e))?),
                     _ => None,
                 };
-                Ok(Some(PackedEntryInfo {
-                    id: *id,
-                    kind: record.kind,
-                    encoding: record.encoding,
-                    offset: record.offset,
-                    packed_len: record.packed_len,
-                    unpacked_len: record.unpacked_len,
-                    base,
-                    depth: record.depth,
-                }))
+                Ok(Some(record.entry(*id, base)))
             }
             Lookup::Mem(entries) => {
                 Ok(entries.binary_search_by(|e| e.id.cmp(id)).ok().and_then(|i| entries.get(i)).cloned())
