@@ -494,3 +494,30 @@ fn doctor_reports_and_repair_commits_a_stranded_turn() {
     assert_eq!(run.data()["repair"]["staged"]["finalized"], 0, "idempotent");
     assert_eq!(session_steps(&store, "codex", "stranded").len(), 1);
 }
+
+#[test]
+fn a_hook_that_cannot_get_its_lock_exits_0_and_logs_the_holder() {
+    use agit_core::store::lock::{LockMode, acquire};
+    let dir = repo();
+    let w = dir.path();
+    hook(w, &["codex-hook"], &codex_payload(w, "locked", "UserPromptSubmit", r#","prompt":"keep me""#));
+    let state = agit_capture::recorder::turn_state::TurnStateFile::new(&w.join(".agit/tmp"), "codex", "locked");
+    let held = acquire(&state.lock_path, LockMode::Exclusive, std::time::Duration::from_secs(1)).unwrap();
+    let stderr = common::run_hook(
+        w,
+        &["codex-hook"],
+        &codex_payload(w, "locked", "Stop", r#","last_assistant_message":"done""#),
+        &[("AGIT_LOCK_TIMEOUT_MS", "200")],
+    );
+    assert!(stderr.contains("timed out"), "{stderr}");
+    let line: Value = serde_json::from_str(hook_log(w).lines().last().unwrap()).unwrap();
+    assert_eq!((line["code"].as_str(), line["error_kind"].as_str()), (Some("lock_timeout"), Some("LockTimeout")));
+    assert!(line["message"].as_str().unwrap().contains(&format!("held by pid {}", std::process::id())));
+    // Nothing was lost: the prompt is still staged, and the next stop records the turn.
+    drop(held);
+    hook(w, &["codex-hook"], &codex_payload(w, "locked", "Stop", r#","last_assistant_message":"done""#));
+    let store = Store::open(w).unwrap();
+    let steps = session_steps(&store, "codex", "locked");
+    assert_eq!(steps.len(), 1);
+    assert_eq!(steps[0].messages[0].content, "keep me");
+}

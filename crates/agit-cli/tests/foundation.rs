@@ -329,3 +329,25 @@ fn a_reference_agitpk1_pack_is_read_by_every_command() {
     let run = run_json(dir.path(), &["blame", "README.md"]);
     assert_eq!(run.data()["lines"].as_array().unwrap().len(), 5);
 }
+
+#[test]
+fn a_held_lock_times_out_with_a_diagnostic_that_names_the_holder() {
+    use agit_core::store::lock::{LockMode, acquire};
+    let dir = tempfile::tempdir().unwrap();
+    place_bundle_by_hand(dir.path());
+    agit(dir.path()).arg("reindex").assert().success();
+    // This test process holds the index lock the rebuild needs to swap in its file.
+    let held =
+        acquire(&dir.path().join(".agit/index.lock"), LockMode::Exclusive, std::time::Duration::from_secs(1)).unwrap();
+    let out = agit(dir.path()).args(["reindex", "--json"]).env("AGIT_LOCK_TIMEOUT_MS", "200").output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let envelope: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let diagnostic = &envelope["data"]["diagnostic"];
+    assert_eq!(diagnostic["code"], "lock_timeout");
+    let message = diagnostic["message"].as_str().unwrap();
+    assert!(message.contains(&format!("held by pid {}", std::process::id())), "{message}");
+    assert!(diagnostic["path"].as_str().unwrap().ends_with("index.lock"));
+    assert!(diagnostic["hint"].as_str().unwrap().contains("AGIT_LOCK_TIMEOUT_MS"));
+    drop(held);
+    agit(dir.path()).arg("reindex").assert().success();
+}
