@@ -329,3 +329,18 @@ fn grep_content_searches_captured_files_incrementally_and_after_reindex() {
     let run = run_json(w, &["grep", "--content", "--regex", "q.x"]);
     assert_eq!((run.code, run.code_str()), (2, "invalid_argument"));
 }
+
+#[test]
+fn status_warns_about_recent_hook_errors_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let w = dir.path();
+    agit(w).args(["init", "--no-hooks"]).assert().success();
+    let log = w.join(".agit/log/hook-error.log");
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
+    let old = now - 3 * 24 * 3600 * 1000;
+    std::fs::write(&log, format!("{{\"ts\":{old},\"level\":\"error\",\"code\":\"x\"}}\n")).unwrap();
+    assert_eq!(run_json(w, &["status"]).data()["warnings"]["hook_errors"], 0, "a three-day-old error");
+    // A malformed payload logs a fresh error through the real hook command.
+    common::run_hook(w, &["codex-hook"], b"{not json", &[]);
+    assert_eq!(run_json(w, &["status"]).data()["warnings"]["hook_errors"], 1);
+}

@@ -57,7 +57,7 @@ struct Capture {
 struct Warnings {
     stale_staging_files: usize,
     quarantined_staging_files: usize,
-    /// Lines in `.agit/log/hook-error.log` at level `error`.
+    /// Lines in `.agit/log/hook-error.log` at level `error` from the last 24 hours.
     hook_errors: usize,
     total: usize,
 }
@@ -211,8 +211,21 @@ fn scan_tmp(store: &Store) -> (usize, usize, usize) {
     (staged, stale, quarantined)
 }
 
+/// Hook errors logged in the last 24 hours (an old failure should not warn forever;
+/// `agit doctor --last-hook-error` shows the latest whatever its age).
 fn count_hook_errors(path: &Path) -> usize {
-    std::fs::read_to_string(path).map_or(0, |text| text.lines().filter(|l| l.contains("\"level\":\"error\"")).count())
+    #[derive(serde::Deserialize)]
+    struct Line {
+        ts: i64,
+        level: String,
+    }
+    let since = agit_core::store::lock::now_ms() - 24 * 3600 * 1000;
+    std::fs::read_to_string(path).map_or(0, |text| {
+        text.lines()
+            .filter_map(|l| serde_json::from_str::<Line>(l).ok())
+            .filter(|l| l.level == "error" && l.ts >= since)
+            .count()
+    })
 }
 
 fn git_state(root: &Path) -> Option<GitState> {
