@@ -22,6 +22,7 @@ pub mod index;
 pub mod json;
 pub mod object;
 pub mod privacy;
+pub mod reach;
 pub mod restore;
 pub mod snapshot;
 pub mod store;
