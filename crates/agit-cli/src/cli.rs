@@ -150,6 +150,21 @@ pub enum Command {
         after_help = "Examples:\n  agit fsck                  scan; exit 1 on corruption, 0 with warnings only\n  agit fsck --json\n  agit fsck --reindex        rebuild index.db when the scan found no corruption\n\nNothing is created or modified (except index.db with --reindex). Kinds come from\nhow objects are reached: a file in a snapshot is a blob even if it looks like a step."
     )]
     Fsck(crate::commands::fsck::FsckArgs),
+    /// Manage remotes: S3-compatible buckets or directories to push history to.
+    #[command(
+        after_help = "Examples:\n  agit remote add origin s3://team-bucket/agit --endpoint https://s3.eu-west-1.amazonaws.com\n  agit remote add backup file:///mnt/backup/agit\n  agit remote list\n  agit remote remove backup"
+    )]
+    Remote(crate::commands::remote::RemoteArgs),
+    /// Upload store history to a configured remote.
+    #[command(
+        after_help = "Examples:\n  agit push                        push to the only configured remote\n  agit push --remote backup        push to a named remote\n  agit push --dry-run              show what would be uploaded\n  agit push --json                 machine-readable push stats\n\nBefore uploading, push runs `agit fsck` (errors block) and a privacy scan of every\nsession: findings block a plaintext push unless the remote has encryption_secret_env\nset or --allow-sensitive is given. Objects go first, then each session ref moves by\ncompare-and-swap, fast-forward only; every diverged ref is reported (remote_conflict,\nexit 1). A repeat push with nothing new sends no object requests.\n\nEnvironment: AGIT_REMOTE_TIMEOUT_MS (per request, default 30000), AGIT_REMOTE_RETRIES\n(default 4)."
+    )]
+    Push(crate::commands::push::PushArgs),
+    /// Download store history from a configured remote.
+    #[command(
+        after_help = "Examples:\n  agit pull                        pull from the only configured remote\n  agit pull --remote backup        pull from a named remote\n  agit pull --json                 machine-readable pull stats\n\nEvery object is verified against its hash before it is written; local refs move\nonly forward; a diverged session is reported (remote_conflict, exit 1) and the\nothers still update. The index is always reconciled afterwards."
+    )]
+    Pull(crate::commands::pull::PullArgs),
     /// Record a transcript from an observer source (today: `jsonl`).
     #[command(
         after_help = "Examples:\n  agit observe --once --input session.jsonl jsonl\n  agit observe --input session.jsonl jsonl      keep following the file (Ctrl-C to stop)\n\nOne JSON object per line:\n  {\"session_id\":\"s1\",\"cwd\":\"/repo\",\"role\":\"user\",\"content\":\"fix the bug\"}\n  {\"session_id\":\"s1\",\"cwd\":\"/repo\",\"role\":\"tool\",\"tool_name\":\"Bash\",\"args\":\"cargo test\",\"result\":\"ok\"}\n  {\"session_id\":\"s1\",\"cwd\":\"/repo\",\"role\":\"assistant\",\"content\":\"fixed\"}\nA checkpoint in .agit/observers/ makes reruns record only new lines, exactly once."
@@ -301,6 +316,9 @@ impl Command {
             Command::Cat(_) => "cat",
             Command::Reindex => "reindex",
             Command::Fsck(_) => "fsck",
+            Command::Remote(_) => "remote",
+            Command::Push(_) => "push",
+            Command::Pull(_) => "pull",
             Command::Version => "version",
             Command::Observe(_) => "observe",
             Command::Demo(_) => "demo",

@@ -33,6 +33,12 @@ pub trait Report: Serialize {
     fn warnings(&self) -> Vec<Diagnostic> {
         Vec::new()
     }
+
+    /// Failures to show after a report that is itself a failure (`exit_code` 1), such
+    /// as each `remote_conflict` of a push (stderr, `error:` label, in human mode).
+    fn errors(&self) -> Vec<Diagnostic> {
+        Vec::new()
+    }
 }
 
 #[derive(Serialize)]

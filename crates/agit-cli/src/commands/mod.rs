@@ -20,8 +20,12 @@ mod hook;
 mod init;
 pub mod log;
 mod observe;
+mod preflight;
+pub mod pull;
+pub mod push;
 pub mod recall;
 mod reindex;
+pub mod remote;
 pub mod restore;
 pub mod sessions;
 pub mod show;
@@ -30,6 +34,7 @@ pub mod status;
 mod step_line;
 pub mod steps;
 pub mod timeline;
+mod transfer;
 mod uninstall;
 mod version;
 pub mod watch;
@@ -64,6 +69,9 @@ pub fn run(command: Command, ctx: &Context) -> Result<u8, CliError> {
         Command::Cat(args) => emit(name, ctx, &cat::run(&args, ctx)?),
         Command::Reindex => emit(name, ctx, &reindex::run(ctx)?),
         Command::Fsck(args) => emit(name, ctx, &fsck::run(&args, ctx)?),
+        Command::Remote(args) => emit(name, ctx, &remote::run(&args, ctx)?),
+        Command::Push(args) => emit(name, ctx, &push::run(&args, ctx)?),
+        Command::Pull(args) => emit(name, ctx, &pull::run(&args, ctx)?),
         Command::Version => emit(name, ctx, &version::run()),
         Command::Observe(args) => observe::run(&args, ctx),
         Command::Demo(args) => emit(name, ctx, &demo::run(&args, ctx)?),
@@ -105,7 +113,13 @@ pub(crate) fn emit<R: Report>(name: &str, ctx: &Context, report: &R) -> Result<u
             warning.print_human("warning");
         }
         let mut text = Vec::new();
-        report.human(&mut text, &ctx.style).and_then(|()| crate::render::page(&text, ctx.pager && report.pageable()))
+        let shown = report
+            .human(&mut text, &ctx.style)
+            .and_then(|()| crate::render::page(&text, ctx.pager && report.pageable()));
+        for error in report.errors() {
+            error.print_human("error");
+        }
+        shown
     };
     match written {
         Ok(()) => Ok(report.exit_code()),

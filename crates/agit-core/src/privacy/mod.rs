@@ -7,6 +7,8 @@
 //! - [`scan_step`] / [`scan_blob`] turn matches into [`Finding`]s (no secret values), the data
 //!   model of `agit privacy scan` and the push/export gates.
 //! - [`redact_step`] is display-time redaction for views (`--redacted`).
+//! - [`scan_sessions`] scans everything session refs reach (`agit privacy scan`, push and
+//!   export gates).
 //!
 //! Scanning is linear in the input: two literal-prefiltered regex passes find anchors (token
 //! prefixes, sensitive key words), and every anchor is validated by a bounded walk that
@@ -19,6 +21,7 @@ mod rules;
 mod scan;
 #[cfg(test)]
 mod tests;
+mod walk;
 
 use std::borrow::Cow;
 use std::fmt;
@@ -34,6 +37,7 @@ pub use redact::{REDACTED, redact_step};
 pub use scan::{
     Finding, PrivacyReport, SOURCE_SNAPSHOT_BLOB, SOURCE_TOOL_ARGS, SOURCE_TOOL_RESULT, ScanStats, scan_blob, scan_step,
 };
+pub use walk::{origin_enabled, scan_sessions};
 
 /// How serious a finding is (`info` is never produced, as in the reference).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
