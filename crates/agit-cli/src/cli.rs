@@ -150,6 +150,23 @@ pub enum Command {
         after_help = "Examples:\n  agit fsck                  scan; exit 1 on corruption, 0 with warnings only\n  agit fsck --json\n  agit fsck --reindex        rebuild index.db when the scan found no corruption\n\nNothing is created or modified (except index.db with --reindex). Kinds come from\nhow objects are reached: a file in a snapshot is a blob even if it looks like a step."
     )]
     Fsck(crate::commands::fsck::FsckArgs),
+    /// Scan recorded history for secrets (`agit privacy scan`).
+    #[command(
+        subcommand_required = true,
+        disable_help_subcommand = true,
+        after_help = "Examples:\n  agit privacy scan\n  agit privacy scan --json"
+    )]
+    Privacy(crate::commands::privacy::PrivacyArgs),
+    /// Write recorded sessions to a portable bundle directory or archive.
+    #[command(
+        after_help = "Examples:\n  agit export dist/bundle\n  agit export --session claude/session-123 dist/bundle\n  agit export --since 2026-05-01 --until 2026-05-31 dist/bundle\n  agit export --archive dist/history.tar.zst\n\nThe store is checked with fsck and the selected sessions are scanned for secrets\nfirst; findings block the export (nothing is written) unless --allow-sensitive is\ngiven, which adds privacy-report.json (rule names and places, no secret values).\nA selected session is exported whole. PATH must be an empty or new directory, or\nwith --archive a new file (one tar stream compressed with zstd)."
+    )]
+    Export(crate::commands::export::ExportArgs),
+    /// Import a portable bundle after validating hashes and ref conflicts.
+    #[command(
+        after_help = "Examples:\n  agit import dist/bundle\n  agit import --replace-ref claude/session-123 dist/bundle\n  agit import dist/history.tar.zst\n\nEverything is validated before anything is written: the manifest, every object's\nsize, hash and kind, what each head reaches, and what happens to each ref. A local\nref that the bundle extends is fast-forwarded; a diverged one is kept and the\nbundle's history is imported as <session>@import-<bundle id> unless --replace-ref\nnames it. Importing the same bundle twice changes nothing."
+    )]
+    Import(crate::commands::import::ImportArgs),
     /// Manage remotes: S3-compatible buckets or directories to push history to.
     #[command(
         after_help = "Examples:\n  agit remote add origin s3://team-bucket/agit --endpoint https://s3.eu-west-1.amazonaws.com\n  agit remote add backup file:///mnt/backup/agit\n  agit remote list\n  agit remote remove backup"
@@ -316,6 +333,9 @@ impl Command {
             Command::Cat(_) => "cat",
             Command::Reindex => "reindex",
             Command::Fsck(_) => "fsck",
+            Command::Privacy(_) => "privacy",
+            Command::Export(_) => "export",
+            Command::Import(_) => "import",
             Command::Remote(_) => "remote",
             Command::Push(_) => "push",
             Command::Pull(_) => "pull",

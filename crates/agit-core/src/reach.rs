@@ -32,12 +32,24 @@ pub struct Walker<'a> {
     order: Vec<ObjectId>,
     /// Steps whose whole history is known not to matter (e.g. already on a remote).
     stop: HashSet<ObjectId>,
+    /// Steps and trees walked. Kept apart from `kinds`: a snapshot file can be
+    /// byte-identical to a step or tree (a copy of a bundle in the workspace), and being
+    /// reached as a blob first must not stop the walk of that step's history.
+    walked_steps: HashSet<ObjectId>,
+    walked_trees: HashSet<ObjectId>,
 }
 
 impl<'a> Walker<'a> {
     /// An empty walk over `store`.
     pub fn new(store: &'a Store) -> Walker<'a> {
-        Walker { store, kinds: HashMap::new(), order: Vec::new(), stop: HashSet::new() }
+        Walker {
+            store,
+            kinds: HashMap::new(),
+            order: Vec::new(),
+            stop: HashSet::new(),
+            walked_steps: HashSet::new(),
+            walked_trees: HashSet::new(),
+        }
     }
 
     /// Do not walk into these steps nor anything below them: a caller that knows a step
@@ -61,11 +73,13 @@ impl<'a> Walker<'a> {
     pub fn add_chain(&mut self, head: ObjectId) -> Result<()> {
         let mut cursor = Some(head);
         while let Some(id) = cursor {
-            if self.stop.contains(&id) || !self.mark(id, ObjectKind::Step) {
+            if self.stop.contains(&id) || !self.walked_steps.insert(id) {
                 break;
             }
+            self.mark(id, ObjectKind::Step);
             let step = self.store.read_step(&id)?;
-            if self.mark(step.tree, ObjectKind::Tree) {
+            self.mark(step.tree, ObjectKind::Tree);
+            if self.walked_trees.insert(step.tree) {
                 let tree = self.store.read_tree(&step.tree)?;
                 for entry in tree.entries {
                     self.mark(entry.blob, ObjectKind::Blob);
@@ -250,6 +264,22 @@ mod tests {
         assert!(walker.contains(&second));
         assert!(!walker.contains(&first));
         assert_eq!(walker.len(), 3);
+    }
+
+    #[test]
+    fn a_snapshot_file_identical_to_a_step_does_not_cut_the_chain() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, _) = Store::init(dir.path()).unwrap();
+        let first = step(&store, None, b"one");
+        let first_bytes = store.read_object(&first).unwrap();
+        // The second snapshot holds a file whose bytes are exactly the first step.
+        let second = step(&store, Some(first), &first_bytes);
+        let mut walker = Walker::new(&store);
+        walker.add_chain(second).unwrap();
+        let reached = walker.into_reached();
+        let first_tree = store.read_step(&first).unwrap().tree;
+        assert!(reached.iter().any(|r| r.id == first_tree), "the first step's tree is still reached");
+        assert!(reached.iter().any(|r| r.id == ObjectId::of(b"one")));
     }
 
     #[test]

@@ -4,5 +4,6 @@
 //! `AGITRM01`/`AGITRM02` formats shared with the reference `agit`) and remotes
 //! ([`remote`]: configuration, S3 and directory transports, push and pull).
 
+pub mod bundle;
 pub mod envelope;
 pub mod remote;

@@ -11,16 +11,19 @@ mod demo;
 pub mod diff;
 pub mod doctor;
 pub mod eval;
+pub mod export;
 pub mod filters;
 pub mod fsck;
 mod git;
 pub mod grep;
 mod help;
 mod hook;
+pub mod import;
 mod init;
 pub mod log;
 mod observe;
 mod preflight;
+pub mod privacy;
 pub mod pull;
 pub mod push;
 pub mod recall;
@@ -69,6 +72,9 @@ pub fn run(command: Command, ctx: &Context) -> Result<u8, CliError> {
         Command::Cat(args) => emit(name, ctx, &cat::run(&args, ctx)?),
         Command::Reindex => emit(name, ctx, &reindex::run(ctx)?),
         Command::Fsck(args) => emit(name, ctx, &fsck::run(&args, ctx)?),
+        Command::Privacy(args) => emit(name, ctx, &privacy::run(&args, ctx)?),
+        Command::Export(args) => emit(name, ctx, &export::run(&args, ctx)?),
+        Command::Import(args) => emit(name, ctx, &import::run(&args, ctx)?),
         Command::Remote(args) => emit(name, ctx, &remote::run(&args, ctx)?),
         Command::Push(args) => emit(name, ctx, &push::run(&args, ctx)?),
         Command::Pull(args) => emit(name, ctx, &pull::run(&args, ctx)?),
