@@ -44,6 +44,21 @@ impl KeyLayout {
         self.join(REFS_DIR)
     }
 
+    /// The listing prefix of every object: `P/objects/`.
+    pub fn objects_prefix(&self) -> String {
+        self.join("objects/")
+    }
+
+    /// Decode a listed object key back into its id (`None` for anything else).
+    pub fn parse_object_key(&self, key: &str) -> Option<ObjectId> {
+        let rest = key.strip_prefix(&self.objects_prefix())?;
+        let (shard, tail) = rest.split_once('/')?;
+        if shard.len() != 2 {
+            return None;
+        }
+        ObjectId::parse(&format!("{shard}{tail}"))
+    }
+
     /// Decode a listed key back into a session, or `None` for a key that is not a
     /// session ref under this prefix (other tools' keys are ignored, not fatal).
     pub fn parse_ref_key(&self, key: &str) -> Option<SessionRef> {
@@ -72,5 +87,9 @@ mod tests {
         assert_eq!(team.parse_ref_key("team/x/refs/sessions/636c61756465/7331"), Some(session));
         assert_eq!(team.parse_ref_key("team/x/refs/sessions/636c61756465/7331.lock"), None);
         assert_eq!(team.parse_ref_key("other/refs/sessions/636c61756465/7331"), None);
+        let key = team.object(&id);
+        assert_eq!(team.parse_object_key(&key), Some(id));
+        assert_eq!(team.parse_object_key(&format!("{key}.tmp")), None);
+        assert_eq!(team.parse_object_key("team/x/objects/abc/def"), None);
     }
 }

@@ -29,6 +29,9 @@ use crate::envelope;
 
 /// How often a ref update that lost a race to a compatible writer is retried.
 const REF_ATTEMPTS: usize = 8;
+/// Above this many objects to check, one listing of the remote's objects replaces a
+/// HEAD per object (a listing page names 1,000 keys).
+const LIST_INSTEAD_OF_HEAD: usize = 1_000;
 
 /// Push settings.
 #[derive(Debug, Clone, Copy)]
@@ -149,11 +152,17 @@ async fn upload_objects(
     progress: &dyn Progress,
     report: &mut PushReport,
 ) -> Result<(), RemoteError> {
+    let listed = if candidates.len() > LIST_INSTEAD_OF_HEAD { Some(transport.list_objects().await?) } else { None };
     progress.start("upload", Some(candidates.len() as u64));
     let dry_run = options.dry_run;
+    let listed = &listed;
     let mut results = stream::iter(candidates.iter().map(|reached| async move {
         let id = reached.id;
-        if transport.has_object(&id).await? {
+        let present = match listed {
+            Some(ids) => ids.contains(&id),
+            None => transport.has_object(&id).await?,
+        };
+        if present {
             return Ok::<_, RemoteError>((id, ObjectOutcome::Present));
         }
         if dry_run {

@@ -6,6 +6,7 @@
 //! Object bodies are envelopes; callers encode and decode them. Every request on an
 //! object key is counted, so a caller can prove a repeat push sent none.
 
+use std::collections::HashSet;
 use std::fs;
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
@@ -221,6 +222,44 @@ impl Transport {
             Backend::S3(_) => Ok(()),
             Backend::Dir(root) => Ok(durable::sync_filesystem(root)?),
         }
+    }
+
+    /// Every object stored on the remote (one listing instead of a HEAD per object,
+    /// worth it when many objects are to be checked).
+    pub async fn list_objects(&self) -> Result<HashSet<ObjectId>, RemoteError> {
+        self.object_requests.fetch_add(1, Ordering::Relaxed);
+        let prefix = self.layout.objects_prefix();
+        let mut ids = HashSet::new();
+        match &self.backend {
+            Backend::S3(s3) => {
+                let listing_prefix = KeyPath::from(prefix.trim_end_matches('/'));
+                let mut stream = s3.list(Some(&listing_prefix));
+                while let Some(meta) = stream.next().await {
+                    let key = meta.map_err(transport_error)?.location.to_string();
+                    ids.extend(self.layout.parse_object_key(&key));
+                }
+            }
+            Backend::Dir(root) => {
+                let dir = Self::dir_path(root, &prefix);
+                let shards = match fs::read_dir(&dir) {
+                    Ok(entries) => entries,
+                    Err(e) if e.kind() == ErrorKind::NotFound => return Ok(ids),
+                    Err(e) => return Err(RemoteError::io("list", &dir, e)),
+                };
+                for shard in shards.flatten() {
+                    let Ok(files) = fs::read_dir(shard.path()) else { continue };
+                    for file in files.flatten() {
+                        let key = format!(
+                            "{prefix}{}/{}",
+                            shard.file_name().to_string_lossy(),
+                            file.file_name().to_string_lossy()
+                        );
+                        ids.extend(self.layout.parse_object_key(&key));
+                    }
+                }
+            }
+        }
+        Ok(ids)
     }
 
     /// Every session with a ref on the remote, sorted by key.

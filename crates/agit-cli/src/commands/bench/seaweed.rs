@@ -137,7 +137,11 @@ impl Seaweed {
         self.child = Some(pid);
         let deadline = Instant::now() + Duration::from_secs(60);
         while Instant::now() < deadline {
-            if unsigned_get_status(p.s3).is_some_and(|s| s == 403) {
+            // The gateway answers 403 before `-bucket` has created the bucket; the
+            // bucket is a filer directory, so wait for that too.
+            if unsigned_get_status(p.s3, &format!("/{BUCKET}")).is_some_and(|s| s == 403)
+                && unsigned_get_status(p.filer, &format!("/buckets/{BUCKET}/")).is_some_and(|s| s == 200)
+            {
                 return Ok(());
             }
             std::thread::sleep(Duration::from_millis(100));
@@ -209,11 +213,11 @@ fn spawn_from_process_lifetime_thread(mut command: Command) -> Result<u32, Strin
     rx.recv().map_err(|e| format!("owner thread failed: {e}"))?
 }
 
-/// Status code of an unsigned `GET /<bucket>` (403 once the S3 gateway is up).
-fn unsigned_get_status(port: u16) -> Option<u16> {
+/// Status code of an unsigned `GET <path>` on a loopback port.
+fn unsigned_get_status(port: u16, path: &str) -> Option<u16> {
     let mut stream = TcpStream::connect_timeout(&([127, 0, 0, 1], port).into(), Duration::from_millis(500)).ok()?;
     stream.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
-    write!(stream, "GET /{BUCKET} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n").ok()?;
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n").ok()?;
     let mut head = [0u8; 12];
     stream.read_exact(&mut head).ok()?;
     std::str::from_utf8(&head[9..12]).ok()?.parse().ok()
