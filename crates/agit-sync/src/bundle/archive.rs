@@ -48,12 +48,18 @@ pub fn unpack(path: &Path) -> Result<tempfile::TempDir, BundleError> {
         .prefix("agit-import-")
         .tempdir()
         .map_err(|e| BundleError::io("create temp directory", std::env::temp_dir(), e))?;
-    unpack_into(decoder, dir.path())?;
+    unpack_into(decoder, dir.path(), max_unpacked_bytes())?;
     Ok(dir)
 }
 
-/// Unpack a tar stream into `root` (an empty directory).
-fn unpack_into(stream: impl Read, root: &Path) -> Result<(), BundleError> {
+/// Largest total an archive may unpack to (`AGIT_IMPORT_MAX_BYTES`, default 8 GiB): a
+/// small compressed file must not be able to fill the disk (a decompression bomb).
+fn max_unpacked_bytes() -> u64 {
+    std::env::var("AGIT_IMPORT_MAX_BYTES").ok().and_then(|v| v.trim().parse().ok()).unwrap_or(8 << 30)
+}
+
+/// Unpack a tar stream into `root` (an empty directory), at most `budget` bytes of files.
+fn unpack_into(stream: impl Read, root: &Path, mut budget: u64) -> Result<(), BundleError> {
     let mut archive = tar::Archive::new(stream);
     let entries = archive.entries().map_err(bad_stream)?;
     for entry in entries {
@@ -77,7 +83,15 @@ fn unpack_into(stream: impl Read, root: &Path) -> Result<(), BundleError> {
             io::ErrorKind::AlreadyExists => invalid_entry(&rel, "the path appears twice"),
             _ => invalid_entry(&rel, &format!("cannot create file: {e}")),
         })?;
-        io::copy(&mut entry, &mut out).map_err(bad_stream)?;
+        // Read one byte past the budget to tell "exactly at the limit" from "over it".
+        let written = io::copy(&mut (&mut entry).take(budget.saturating_add(1)), &mut out).map_err(bad_stream)?;
+        if written > budget {
+            return Err(invalid_entry(
+                &rel,
+                "the archive unpacks to more than AGIT_IMPORT_MAX_BYTES (default 8 GiB); raise it to import anyway",
+            ));
+        }
+        budget -= written;
     }
     Ok(())
 }
@@ -137,7 +151,7 @@ mod tests {
 
     fn unpack_err(entries: &[(&[u8], tar::EntryType, &[u8])]) -> String {
         let dir = tempfile::tempdir().unwrap();
-        let err = unpack_into(&raw_tar(entries)[..], dir.path()).unwrap_err();
+        let err = unpack_into(&raw_tar(entries)[..], dir.path(), u64::MAX).unwrap_err();
         assert_eq!(err.name(), ARCHIVE_INVALID);
         // Nothing escaped the directory.
         assert!(!dir.path().parent().unwrap().join("evil").exists());
@@ -164,9 +178,18 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let tar =
             raw_tar(&[(b"./objects/", Directory, b""), (b"objects/ab/cd", Regular, b"data"), (b"m", Regular, b"")]);
-        unpack_into(&tar[..], dir.path()).unwrap();
+        unpack_into(&tar[..], dir.path(), 4).unwrap();
         assert_eq!(fs::read(dir.path().join("objects/ab/cd")).unwrap(), b"data");
         assert_eq!(fs::read(dir.path().join("m")).unwrap(), b"");
+    }
+
+    #[test]
+    fn an_archive_over_the_size_budget_is_refused() {
+        use tar::EntryType::Regular;
+        let dir = tempfile::tempdir().unwrap();
+        let tar = raw_tar(&[(b"a", Regular, b"1234"), (b"b", Regular, b"5")]);
+        let err = unpack_into(&tar[..], dir.path(), 4).unwrap_err();
+        assert!(err.to_string().contains("AGIT_IMPORT_MAX_BYTES"), "{err}");
     }
 
     #[test]
