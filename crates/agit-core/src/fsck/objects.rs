@@ -195,9 +195,11 @@ impl Scan<'_> {
         }
     }
 
-    /// Whether the object is stored (damaged or not).
+    /// Whether the object is stored (damaged or not). An object missing from the
+    /// listing taken at the start may have been written since by a concurrent finalize
+    /// (its ref moved after the listing): look on disk before calling it missing.
     pub(super) fn exists(&self, id: &ObjectId) -> bool {
-        self.stored.contains_key(id)
+        self.stored.contains_key(id) || loose::exists(&self.store.objects_dir(), id)
     }
 }
 
