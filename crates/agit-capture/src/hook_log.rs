@@ -4,9 +4,8 @@
 //! (`agit doctor --last-hook-error`). Lines carry every reference key, absent ones as
 //! null; informational events (recovery turn ids, cwd fallback) use level `info`.
 
-use std::fs::{self, OpenOptions};
+use std::fs::OpenOptions;
 use std::io::Write;
-use std::path::Path;
 
 use serde::Serialize;
 
@@ -14,8 +13,9 @@ use agit_core::store::durable;
 use agit_core::store::lock::{self, LockMode, now_ms};
 use agit_core::{Result, Store};
 
-/// Rotate to `hook-error.log.1` once the log grows past this.
-pub const ROTATE_BYTES: u64 = 10 * 1024 * 1024;
+/// Rotate to `hook-error.log.1` once the log grows past this (the rotation itself lives
+/// in `agit_core::store::hook_log`, shared with `gc`).
+pub const ROTATE_BYTES: u64 = agit_core::store::hook_log::ROTATE_BYTES;
 
 /// One log line (reference key order; duplicates kept for compatibility).
 #[derive(Debug, Clone, Default, Serialize)]
@@ -74,7 +74,7 @@ pub fn append(store: &Store, entry: &HookLogEntry) -> Result<()> {
     durable::create_dir_durable(&dir)?;
     let path = dir.join("hook-error.log");
     let _guard = lock::acquire(&dir.join("hook-error.log.lock"), LockMode::Exclusive, lock::lock_timeout())?;
-    rotate_if_large(&path)?;
+    agit_core::store::hook_log::rotate_if_large(&path)?;
     let mut line = serde_json::to_vec(entry).unwrap_or_default();
     line.push(b'\n');
     let created = !path.exists();
@@ -88,16 +88,6 @@ pub fn append(store: &Store, entry: &HookLogEntry) -> Result<()> {
     Ok(())
 }
 
-fn rotate_if_large(path: &Path) -> Result<()> {
-    let Ok(meta) = fs::metadata(path) else { return Ok(()) };
-    if meta.len() <= ROTATE_BYTES {
-        return Ok(());
-    }
-    let mut rotated = path.as_os_str().to_owned();
-    rotated.push(".1");
-    durable::rename(path, Path::new(&rotated))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -109,7 +99,7 @@ mod tests {
         let entry = HookLogEntry::new("error", "corrupt_staging", "boom").about("codex-hook", Some("Stop"), Some("s"));
         append(&store, &entry).unwrap();
         append(&store, &entry).unwrap();
-        let text = fs::read_to_string(store.log_dir().join("hook-error.log")).unwrap();
+        let text = std::fs::read_to_string(store.log_dir().join("hook-error.log")).unwrap();
         let first = text.lines().next().unwrap();
         assert!(first.starts_with(r#"{"ts":"#));
         assert!(first.contains(r#","level":"error","agent":"codex-hook","context":null,"event":"Stop","session_id":"s","error_kind":null,"error_msg":"boom","#));

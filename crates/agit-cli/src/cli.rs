@@ -167,6 +167,11 @@ pub enum Command {
         after_help = "Examples:\n  agit import dist/bundle\n  agit import --replace-ref claude/session-123 dist/bundle\n  agit import dist/history.tar.zst\n\nEverything is validated before anything is written: the manifest, every object's\nsize, hash and kind, what each head reaches, and what happens to each ref. A local\nref that the bundle extends is fast-forwarded; a diverged one is kept and the\nbundle's history is imported as <session>@import-<bundle id> unless --replace-ref\nnames it. Importing the same bundle twice changes nothing."
     )]
     Import(crate::commands::import::ImportArgs),
+    /// Repack reachable objects into one pack; prune old unreachable ones.
+    #[command(
+        after_help = "Examples:\n  agit gc                          pack, prune unreachable objects older than 2 hours\n  agit gc --dry-run                show what would be pruned, packed and removed\n  agit gc --grace 0                prune every unreachable object now\n  agit gc --prune-before 2026-01-01 --json\n\nKept: every session's steps, trees and files, blame and evaluation objects. An\nunreachable object goes only once it is older than --grace (loose: file time; packed:\npack time). Everything kept ends up in one pack (zstd, deltas against earlier\nversions); superseded packs and loose copies are deleted only after the new pack is on\ndisk, so an interrupted gc loses nothing. --prune-before drops whole sessions whose\nlatest step is older than the day. Agents keep recording while the pack is written;\nthey wait only while old files are deleted and the index is rebuilt."
+    )]
+    Gc(crate::commands::gc::GcArgs),
     /// Manage remotes: S3-compatible buckets or directories to push history to.
     #[command(
         after_help = "Examples:\n  agit remote add origin s3://team-bucket/agit --endpoint https://s3.eu-west-1.amazonaws.com\n  agit remote add backup file:///mnt/backup/agit\n  agit remote list\n  agit remote remove backup"
@@ -199,7 +204,7 @@ pub enum Command {
     Bench(crate::commands::bench::BenchArgs),
     /// Check store health, staging, locks and agent hooks; --repair fixes what is safe.
     #[command(
-        after_help = "Examples:\n  agit doctor\n  agit doctor --locks --stats --last-hook-error\n  agit doctor --repair     replay refs into the index, commit stranded turns\n\nProblems are reported, never silently repaired. Exit 1 when a check fails."
+        after_help = "Examples:\n  agit doctor\n  agit doctor --locks --stats --last-hook-error\n  agit doctor --repair     replay refs into the index, commit stranded turns\n  agit doctor --self-test  run each agent's hook commands on a test turn\n\nProblems are reported, never silently repaired. Exit 1 when a check fails.\n--self-test runs the prompt and stop hooks exactly as each agent's config has them\n(Copilot and Pi: the binary their extension spawns) with a synthetic payload whose\nworkspace is a scratch store, so real history is untouched."
     )]
     Doctor(crate::commands::doctor::DoctorArgs),
     /// Print the agit version.
@@ -336,6 +341,7 @@ impl Command {
             Command::Privacy(_) => "privacy",
             Command::Export(_) => "export",
             Command::Import(_) => "import",
+            Command::Gc(_) => "gc",
             Command::Remote(_) => "remote",
             Command::Push(_) => "push",
             Command::Pull(_) => "pull",

@@ -17,6 +17,7 @@ pub mod diff;
 pub mod error;
 pub mod eval;
 pub mod fsck;
+pub mod gc;
 pub mod hash;
 pub mod index;
 pub mod json;

@@ -65,6 +65,7 @@ mod json;
 mod json_hooks;
 mod plan;
 mod report;
+mod selftest;
 mod status;
 mod uninstall;
 
@@ -81,6 +82,7 @@ pub use report::{
     AgentInstall, AgentPlan, ConfigState, InstallError, InstallReport, InstallStatus, Plan, Problem, Readiness,
     UninstallEntry, UninstallReport, UninstallStatus,
 };
+pub use selftest::{AgentHooks, HookInvocation, SelfTestOutcome, SelfTestResult, configured_hooks, self_test};
 pub use status::{AgentHookStatus, hook_status};
 
 /// The environment an install runs against (never read from the process).

@@ -1,5 +1,7 @@
 //! `agit doctor`: is recording healthy? Reports problems; repairs only with `--repair`.
 
+mod self_test;
+
 use std::io::{self, Write};
 use std::path::Path;
 
@@ -30,6 +32,11 @@ pub struct DoctorArgs {
     /// Replay refs the index is missing and finish staged turns whose stop was recorded.
     #[arg(long)]
     pub repair: bool,
+    /// For each agent with agit hooks, run the prompt and stop hook commands from its
+    /// config on a synthetic turn (recorded into a scratch store, never into this one)
+    /// and check that a step was recorded.
+    #[arg(long)]
+    pub self_test: bool,
 }
 
 /// One check (the `cli-json-v1` check shape plus its status).
@@ -81,6 +88,8 @@ pub struct DoctorReport {
     stats: Option<DoctorStats>,
     last_hook_error: Option<String>,
     repair: Option<RepairOut>,
+    /// `--self-test` results per agent with hooks installed.
+    self_test: Option<Vec<agit_capture::install::SelfTestResult>>,
 }
 
 pub fn run(args: &DoctorArgs, ctx: &Context) -> Result<DoctorReport, CliError> {
@@ -115,6 +124,13 @@ pub fn run(args: &DoctorArgs, ctx: &Context) -> Result<DoctorReport, CliError> {
         check("locks_present", "info", format!(".agit locks: {} held now (see --locks)", held.len()))
     });
     checks.extend(agent_checks());
+    let self_test = if args.self_test {
+        let (results, test_checks) = self_test::run(&store)?;
+        checks.extend(test_checks);
+        Some(results)
+    } else {
+        None
+    };
     let last_hook_error = std::fs::read_to_string(store.log_dir().join("hook-error.log"))
         .ok()
         .and_then(|text| text.lines().rev().find(|l| !l.trim().is_empty()).map(str::to_owned));
@@ -135,6 +151,7 @@ pub fn run(args: &DoctorArgs, ctx: &Context) -> Result<DoctorReport, CliError> {
         stats,
         last_hook_error: if args.last_hook_error { last_hook_error } else { None },
         repair,
+        self_test,
     })
 }
 

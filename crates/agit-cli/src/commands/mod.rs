@@ -14,6 +14,7 @@ pub mod eval;
 pub mod export;
 pub mod filters;
 pub mod fsck;
+pub mod gc;
 mod git;
 pub mod grep;
 mod help;
@@ -75,6 +76,7 @@ pub fn run(command: Command, ctx: &Context) -> Result<u8, CliError> {
         Command::Privacy(args) => emit(name, ctx, &privacy::run(&args, ctx)?),
         Command::Export(args) => emit(name, ctx, &export::run(&args, ctx)?),
         Command::Import(args) => emit(name, ctx, &import::run(&args, ctx)?),
+        Command::Gc(args) => emit(name, ctx, &gc::run(&args, ctx)?),
         Command::Remote(args) => emit(name, ctx, &remote::run(&args, ctx)?),
         Command::Push(args) => emit(name, ctx, &push::run(&args, ctx)?),
         Command::Pull(args) => emit(name, ctx, &pull::run(&args, ctx)?),

@@ -14,6 +14,7 @@
 //! ```
 
 pub mod durable;
+pub mod hook_log;
 pub mod lock;
 pub mod loose;
 pub mod pack;
@@ -165,6 +166,24 @@ impl Store {
 
     /// Write an object (idempotent). Returns its id and whether it was new.
     pub fn write_object(&self, bytes: &[u8]) -> Result<(ObjectId, bool)> {
+        let packs = self.packs(false);
+        if packs.pack_names().next().is_some() {
+            // After gc, snapshots (with the stat cache cleared) and the index rebuild
+            // (blame) write again what is already packed: do not duplicate it loose.
+            // Only this process's pack set is asked, so a pack newer than it merely
+            // costs a loose duplicate, which the next gc removes.
+            //
+            // The pack must still be on disk: a pack set opened before a gc removed the
+            // pack (and pruned the object) would otherwise vouch for an object that is
+            // gone. Callers write under `gc.lock` shared, so a pack seen here stays.
+            let id = ObjectId::of(bytes);
+            if !loose::exists(&self.objects_dir(), &id)
+                && let Ok(Some(found)) = packs.locate(&id)
+                && self.pack_dir().join(format!("{}.{}", found.pack, pack::PACK_EXT)).is_file()
+            {
+                return Ok((id, false));
+            }
+        }
         loose::write(&self.objects_dir(), bytes)
     }
 

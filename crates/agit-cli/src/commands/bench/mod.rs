@@ -6,7 +6,11 @@
 
 mod blame;
 mod capture;
+mod prefix;
+mod push;
 mod repo;
+pub mod seaweed;
+mod store;
 
 use std::io::{self, Write};
 use std::time::Duration;
@@ -37,6 +41,11 @@ pub struct BenchArgs {
 pub enum Suite {
     Capture,
     Blame,
+    Push,
+    /// Store size after `agit gc` vs `.git` after `git gc --aggressive` (1,000 steps).
+    Store,
+    /// Hash prefix lookup among 1,000,000 packed objects.
+    Prefix,
 }
 
 /// One budget line.
@@ -58,25 +67,35 @@ pub struct BenchLine {
 #[derive(Serialize)]
 pub struct BenchReport {
     pub lines: Vec<BenchLine>,
+    /// Size comparisons (`bench store`).
+    pub sizes: Vec<store::SizeLine>,
     pub data_dir: Option<String>,
 }
 
 pub fn run(args: &BenchArgs, ctx: &Context) -> Result<BenchReport, CliError> {
-    let suites = if args.suites.is_empty() { vec![Suite::Capture, Suite::Blame] } else { args.suites.clone() };
+    let suites = if args.suites.is_empty() {
+        vec![Suite::Capture, Suite::Blame, Suite::Push, Suite::Store, Suite::Prefix]
+    } else {
+        args.suites.clone()
+    };
     let repeat = args.repeat.unwrap_or(if args.quick { 3 } else { 7 }).max(1);
     let dir = tempfile::Builder::new()
         .prefix("agit-bench-")
         .tempdir()
         .map_err(|e| agit_core::Error::io("create", "temp dir", e))?;
     let mut lines = Vec::new();
+    let mut sizes = Vec::new();
     for suite in suites {
         match suite {
             Suite::Capture => lines.extend(capture::run(dir.path(), args.quick, repeat, ctx)?),
             Suite::Blame => lines.extend(blame::run(dir.path(), args.quick, repeat)?),
+            Suite::Push => lines.extend(push::run(dir.path(), args.quick, repeat)?),
+            Suite::Store => sizes.extend(store::run(dir.path(), args.quick)?),
+            Suite::Prefix => lines.extend(prefix::run(dir.path(), args.quick, repeat)?),
         }
     }
     let data_dir = args.keep.then(|| dir.keep().display().to_string());
-    Ok(BenchReport { lines, data_dir })
+    Ok(BenchReport { lines, sizes, data_dir })
 }
 
 /// Median of durations in milliseconds.
@@ -89,11 +108,13 @@ pub fn median_ms(samples: &mut [Duration]) -> f64 {
 
 impl Report for BenchReport {
     fn human(&self, out: &mut dyn Write, style: &Style) -> io::Result<()> {
-        writeln!(
-            out,
-            "{:<46} {:>10} {:>10}  {:>7}  {:<14} ok",
-            "measurement", "agit ms", "peer ms", "ratio", "budget"
-        )?;
+        if !self.lines.is_empty() {
+            writeln!(
+                out,
+                "{:<46} {:>10} {:>10}  {:>7}  {:<14} ok",
+                "measurement", "agit ms", "peer ms", "ratio", "budget"
+            )?;
+        }
         for l in &self.lines {
             let peer = l.peer_ms.map_or("-".to_owned(), |p| format!("{p:.1}"));
             let ok = if l.within_budget { style.added("yes") } else { style.removed("NO") };
@@ -101,6 +122,23 @@ impl Report for BenchReport {
                 out,
                 "{:<46} {:>10.1} {:>10}  {:>7.2}  {:<14} {}",
                 l.name, l.ours_ms, peer, l.ratio, l.budget, ok
+            )?;
+            writeln!(out, "  {}", style.dim(&format!("vs {}; {}", l.peer, l.detail)))?;
+        }
+        if !self.sizes.is_empty() {
+            writeln!(out, "{:<46} {:>10} {:>10}  {:>7}  {:<14} ok", "size", "agit MB", "peer MB", "ratio", "budget")?;
+        }
+        for l in &self.sizes {
+            let ok = if l.within_budget { style.added("yes") } else { style.removed("NO") };
+            writeln!(
+                out,
+                "{:<46} {:>10.2} {:>10.2}  {:>7.2}  {:<14} {}",
+                l.name,
+                l.ours_bytes as f64 / 1e6,
+                l.peer_bytes as f64 / 1e6,
+                l.ratio,
+                l.budget,
+                ok
             )?;
             writeln!(out, "  {}", style.dim(&format!("vs {}; {}", l.peer, l.detail)))?;
         }
