@@ -462,13 +462,7 @@ fn sixteen_concurrent_pushes_one_winner_no_lost_update() {
     let prefix = unique_prefix("race");
     let base = recorded(&[("base", &["b"])]);
     add_s3_remote(base.path(), "origin", &prefix, &[]);
-    let mut stores = Vec::new();
-    for i in 0..16 {
-        let dir = tempfile::tempdir().unwrap();
-        copy_dir(base.path(), dir.path());
-        record(dir.path(), &[("shared", &[format!("create {i}").as_str()])]);
-        stores.push(dir);
-    }
+    let stores = diverging_copies(base.path(), "create");
     let winners = race(&stores);
     assert_eq!(winners.len(), 1, "exactly one create wins");
     let winner_head = head_of(stores[winners[0]].path(), "shared");
@@ -476,16 +470,22 @@ fn sixteen_concurrent_pushes_one_winner_no_lost_update() {
 
     // Advance: everyone pulls the winner's ref, then adds its own turn on top.
     ok(base.path(), &["pull"], &[]);
-    let mut stores = Vec::new();
-    for i in 0..16 {
-        let dir = tempfile::tempdir().unwrap();
-        copy_dir(base.path(), dir.path());
-        record(dir.path(), &[("shared", &[format!("advance {i}").as_str()])]);
-        stores.push(dir);
-    }
+    let stores = diverging_copies(base.path(), "advance");
     let winners = race(&stores);
     assert_eq!(winners.len(), 1, "exactly one If-Match update wins");
     assert_eq!(remote_head(&stores[winners[0]], "shared"), head_of(stores[winners[0]].path(), "shared"));
+}
+
+/// 16 copies of `base`, each with its own new turn on session `shared`.
+fn diverging_copies(base: &Path, label: &str) -> Vec<tempfile::TempDir> {
+    (0..16)
+        .map(|i| {
+            let dir = tempfile::tempdir().unwrap();
+            copy_dir(base, dir.path());
+            record(dir.path(), &[("shared", &[format!("{label} {i}").as_str()])]);
+            dir
+        })
+        .collect()
 }
 
 /// Push from every store at once; returns the indexes that succeeded. Losers must fail
