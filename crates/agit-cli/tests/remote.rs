@@ -235,6 +235,14 @@ fn round_trip(add_remote: &dyn Fn(&Path)) {
     let src = recorded(&[("s1", &["first", "second", "third"]), ("s2", &["other"])]);
     let s = src.path();
     add_remote(s);
+    // A dry run reports the work and leaves the remote untouched.
+    let dry = ok(s, &["push", "--dry-run"], &[]);
+    assert_eq!(dry["dry_run"], true);
+    assert!(dry["uploaded_objects"].as_u64().unwrap() > 10, "{dry}");
+    assert_eq!(dry["uploaded_refs"], 2);
+    let probe = empty_store();
+    add_remote(probe.path());
+    assert_eq!(ok(probe.path(), &["pull"], &[])["created_refs"], 0, "the dry run wrote nothing");
     let first = ok(s, &["push"], &[]);
     assert!(first["uploaded_objects"].as_u64().unwrap() > 10, "{first}");
     assert_eq!(first["uploaded_refs"], 2);

@@ -150,7 +150,7 @@ pub fn pull(
             None => match store.refs().compare_and_swap(session, None, *remote_head) {
                 Ok(()) => report.created_refs += 1,
                 Err(agit_core::Error::CasConflict { .. }) => {
-                    report.conflicts.push(conflict(store, session, *remote_head))
+                    report.conflicts.push(conflict(store, session, *remote_head)?)
                 }
                 Err(e) => return Err(e.into()),
             },
@@ -159,7 +159,7 @@ pub fn pull(
                 match store.refs().compare_and_swap(session, Some(local), *remote_head) {
                     Ok(()) => report.updated_refs += 1,
                     Err(agit_core::Error::CasConflict { .. }) => {
-                        report.conflicts.push(conflict(store, session, *remote_head))
+                        report.conflicts.push(conflict(store, session, *remote_head)?)
                     }
                     Err(e) => return Err(e.into()),
                 }
@@ -188,9 +188,18 @@ pub fn pull(
     Ok(report)
 }
 
-fn conflict(store: &Store, session: &SessionRef, remote_head: ObjectId) -> RefConflict {
-    let local = store.refs().read(session).ok().flatten().unwrap_or(remote_head);
-    RefConflict { path: session.relative_path(), session: session.clone(), local_hash: local, remote_hash: remote_head }
+/// The conflict after a local CAS lost to a concurrent writer: report the head that
+/// won (a read failure is an error, not a made-up hash).
+fn conflict(store: &Store, session: &SessionRef, remote_head: ObjectId) -> Result<RefConflict, RemoteError> {
+    let local = store.refs().read(session)?.ok_or_else(|| RemoteError::InvalidResponse {
+        detail: format!("local ref {} vanished during the pull", session.relative_path()),
+    })?;
+    Ok(RefConflict {
+        path: session.relative_path(),
+        session: session.clone(),
+        local_hash: local,
+        remote_hash: remote_head,
+    })
 }
 
 /// Fetch, verify and decode one object.
