@@ -441,6 +441,31 @@ fn a_corrupt_store_is_not_pushed() {
     assert!(!remote.path().join("objects").exists());
 }
 
+/// An unreadable index costs speed, not objects: the blame and eval roots it names are
+/// re-derived from the store, so the remote gets the same objects as from a healthy store.
+#[test]
+fn an_unreadable_index_still_pushes_every_object() {
+    let healthy = recorded(&[("i", &["one", "two"])]);
+    let broken = tempfile::tempdir().unwrap();
+    copy_dir(healthy.path(), broken.path());
+    std::fs::write(broken.path().join(".agit/index.db"), b"this is not a database").unwrap();
+    for f in ["index.db-wal", "index.db-shm"] {
+        let _ = std::fs::remove_file(broken.path().join(".agit").join(f));
+    }
+    let (left, right) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    add_file_remote(healthy.path(), "backup", left.path(), &[]);
+    add_file_remote(broken.path(), "backup", right.path(), &[]);
+    let from_healthy = ok(healthy.path(), &["push"], &[]);
+    let from_broken = ok(broken.path(), &["push"], &[]);
+    assert_eq!(from_broken["uploaded_objects"], from_healthy["uploaded_objects"], "{from_broken}");
+    let keys = |root: &Path| files_under(root).into_keys().collect::<Vec<_>>();
+    assert_eq!(keys(right.path()), keys(left.path()));
+    assert!(
+        objects(broken.path()).values().any(|bytes| bytes.starts_with(b"{\"type\":\"blame\"")),
+        "the history has blame objects, so the test covers re-derived roots"
+    );
+}
+
 #[test]
 fn insecure_endpoints_and_wrong_credentials_fail_clearly() {
     let src = recorded(&[("w", &["x"])]);

@@ -147,6 +147,17 @@ pub fn session_heads(store: &Store) -> Result<Vec<(SessionRef, ObjectId)>> {
     Ok(heads)
 }
 
+/// The index to take blame and eval roots from: `None` when it is missing or unreadable
+/// (roots are then re-derived from the objects: slower, same answer). Any other failure
+/// is returned, so a walk never quietly loses roots.
+pub fn roots_index(store: &Store) -> Result<Option<Index>> {
+    match Index::open_existing(store) {
+        Ok(index) => Ok(index),
+        Err(Error::IndexUnreadable { .. }) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 /// The blame and eval objects the index names (`blame_maps`, `evaluations`), limited
 /// to those stored. Without an index they are re-derived from the objects themselves:
 /// every stored object that decodes as blame or eval.

@@ -60,7 +60,7 @@ use crate::error::Error;
 use crate::hash::ObjectId;
 use crate::index::{Index, rebuild};
 use crate::object::ObjectKind;
-use crate::reach::{Walker, index_roots, reachable_from_store, session_heads};
+use crate::reach::{Walker, index_roots, reachable_from_store, roots_index, session_heads};
 use crate::store::lock::{self, LockMode};
 use crate::store::pack::{MAX_OBJECT_LEN, PackInfo, PackOptions};
 use crate::store::{SessionRef, Store, durable, hook_log};
@@ -272,7 +272,7 @@ struct Packed {
 /// pack already holds exactly what is reachable).
 fn pack_phase(store: &Store, options: &GcOptions) -> Result<Packed, GcError> {
     let _gc = lock::acquire(&store.gc_lock_path(), LockMode::Shared, lock::lock_timeout())?;
-    let index = open_index(store)?;
+    let index = roots_index(store)?;
     let reached = mark(store, index.as_ref())?;
     drop(index);
     let inventory = Inventory::scan(store)?;
@@ -289,7 +289,7 @@ fn pack_phase(store: &Store, options: &GcOptions) -> Result<Packed, GcError> {
 /// Phase 2, under `gc.lock` exclusive: mark what changed since phase 1, then sweep.
 fn sweep_phase(store: &Store, options: &GcOptions, packed: Packed, report: &mut GcReport) -> Result<(), GcError> {
     let _gc = lock::acquire(&store.gc_lock_path(), LockMode::Exclusive, lock::lock_timeout())?;
-    let index = open_index(store)?;
+    let index = roots_index(store)?;
     let mut reindex_needed = index.is_none();
     let Packed { reached: first, written, reused } = packed;
     let reached = remark(store, index.as_ref(), first)?;
@@ -349,7 +349,7 @@ fn dry_run(store: &Store, options: &GcOptions, report: &mut GcReport) -> Result<
 }
 
 fn dry_run_unlocked(store: &Store, options: &GcOptions, report: &mut GcReport) -> Result<(), GcError> {
-    let index = if store.index_path().exists() { open_index(store)? } else { None };
+    let index = if store.index_path().exists() { roots_index(store)? } else { None };
     let dropped = match options.prune_before_ms {
         Some(cutoff) => prune_refs(store, cutoff, false)?,
         None => Vec::new(),
@@ -422,16 +422,6 @@ fn file_name(path: &std::path::Path) -> String {
 
 fn mark_error(source: Error) -> GcError {
     GcError::Mark { source }
-}
-
-/// The index when it is present, current and readable; `None` otherwise (roots are then
-/// re-derived from the objects, and the index is rebuilt at the end).
-fn open_index(store: &Store) -> Result<Option<Index>, GcError> {
-    match Index::open_existing(store) {
-        Ok(index) => Ok(index),
-        Err(Error::IndexUnreadable { .. }) => Ok(None),
-        Err(e) => Err(e.into()),
-    }
 }
 
 fn kinds_of(walker: Walker<'_>) -> HashMap<ObjectId, ObjectKind> {

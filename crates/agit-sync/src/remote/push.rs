@@ -12,7 +12,6 @@
 
 use std::collections::HashSet;
 
-use agit_core::index::Index;
 use agit_core::reach::{self, Reached, Walker};
 use agit_core::store::lock::{self, LockMode};
 use agit_core::{ObjectId, ObjectKind, SessionRef, Store};
@@ -131,7 +130,7 @@ fn reachable(
     for (_, head) in heads {
         walker.add_chain(*head)?;
     }
-    let index = Index::open_existing(store).ok().flatten();
+    let index = reach::roots_index(store)?;
     for root in reach::index_roots(store, index.as_ref())? {
         match root.kind {
             ObjectKind::Blame => walker.add_blame(root.id)?,
