@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 use agit_core::Store;
-use agit_core::index::{Index, ReconcileReport, reconcile_all};
+use agit_core::index::{Index, ReconcileReport};
 use agit_sync::bundle::{self, BundleError, ImportOptions, RefOutcome, parse_session_arg};
 
 use crate::Context;
@@ -107,12 +107,7 @@ pub fn run(args: &ImportArgs, ctx: &Context) -> Result<ImportReport, CliError> {
         .map_err(|e| failure(e, &shown))?;
     // The reference reconciled always; the index then lists the imported sessions.
     let mut index = Index::open(&store)?;
-    let reconciled = reconcile_all(&store, &mut index)?;
-    if reconciled.repaired > 0 {
-        // Imported steps interleave with local ones in time and blame replays every step
-        // in (timestamp, hash) order: rebuild it rather than append (as pull does).
-        agit_core::blame::reindex_blame(&mut index, &store)?;
-    }
+    let reconciled = agit_core::blame::reconcile_arrivals(&store, &mut index)?;
     let reconcile = ReconcileOut::from(&reconciled);
     Ok(ImportReport {
         path: shown,

@@ -27,5 +27,5 @@ pub use lines::split_lines;
 pub use lookup::{BlameView, BlameViewLine, blame_lookup};
 pub use record::{
     BlameCommitOutcome, BlameRebuildStats, BlameRecordStats, FINALIZE_CHANGE_LIMIT, METADATA_ONLY_PREFIX,
-    blame_lock_path, rebuild_blame, record_blame_for_commit, record_step_blame, reindex_blame,
+    blame_lock_path, rebuild_blame, reconcile_arrivals, record_blame_for_commit, record_step_blame, reindex_blame,
 };

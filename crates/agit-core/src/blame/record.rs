@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 use crate::hash::ObjectId;
 use crate::index::rows::{ObjectRecord, insert_object};
 use crate::index::schema::meta_keys;
-use crate::index::{Index, get_meta, set_meta};
+use crate::index::{Index, ReconcileReport, get_meta, reconcile_all, ref_drift, set_meta};
 use crate::object::{Blame, ObjectKind, Step};
 use crate::snapshot::rules::{looks_binary, max_file_bytes_from_env};
 use crate::store::Store;
@@ -378,6 +378,27 @@ pub(crate) fn record_commit_with(
     clear_needs_reindex(&tx)?;
     tx.commit().map_err(Error::index("commit blame"))?;
     Ok(BlameCommitOutcome::Recorded(plan.stats))
+}
+
+/// After steps arrived from elsewhere (pull, import): reconcile the index with the refs
+/// and rebuild blame from scratch when sessions were replayed (arrived steps interleave
+/// with local ones in time, and blame replays every step in (timestamp, hash) order).
+///
+/// `blame.needs_reindex` is set durably before the replay commits, so a process killed
+/// between the replay and the rebuild leaves it set: the next call sees it and rebuilds
+/// (the index is in sync by then, so the replay alone would not say so), and finalizes
+/// skip incremental blame meanwhile instead of appending to an incomplete map.
+pub fn reconcile_arrivals(store: &Store, index: &mut Index) -> Result<ReconcileReport> {
+    let pending = needs_reindex(index.conn())?;
+    let behind = ref_drift(store, index)?.index_behind_refs > 0;
+    if behind {
+        set_meta(index.conn(), meta_keys::BLAME_NEEDS_REINDEX, "1")?;
+    }
+    let reconciled = reconcile_all(store, index)?;
+    if pending || behind || reconciled.repaired > 0 {
+        reindex_blame(index, store)?;
+    }
+    Ok(reconciled)
 }
 
 /// What [`rebuild_blame`] did.

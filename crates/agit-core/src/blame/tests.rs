@@ -299,6 +299,43 @@ fn a_set_flag_turns_incremental_blame_off_until_reindex() {
     assert_eq!(r.blame("x.txt"), expect(&[("x", id), ("", id)]));
 }
 
+/// Arrivals (pull, import): an index behind the refs is replayed and blame rebuilt; a flag
+/// left by a process killed between its replay and its rebuild makes the next call
+/// rebuild although the index is in sync; with neither, blame is left alone.
+#[test]
+fn reconcile_arrivals_rebuilds_after_a_replay_or_an_interrupted_one() {
+    let mut r = Repo::new();
+    let (id, _) = r.commit_only("claude", "s", "t1", &[("x.txt", b"x\n")]);
+    let quiet = reconcile_arrivals(&r.store, &mut r.index).unwrap();
+    assert_eq!((quiet.repaired, r.rows_for("x.txt")), (0, 0), "in sync and no flag: no rebuild");
+
+    r.index.set_meta(meta_keys::BLAME_NEEDS_REINDEX, "1").unwrap();
+    let resumed = reconcile_arrivals(&r.store, &mut r.index).unwrap();
+    assert_eq!(resumed.repaired, 0);
+    assert!(r.flag().is_none());
+    assert_eq!(r.blame("x.txt"), expect(&[("x", id), ("", id)]));
+
+    // Objects and a ref arrive unindexed (as a pull writes them): the index is behind.
+    let mut other = Repo::new();
+    let (arrived, _) = other.commit_only("codex", "t", "t1", &[("y.txt", b"y\n")]);
+    let copied = std::process::Command::new("cp")
+        .arg("-a")
+        .arg(other.store.root().join("objects/."))
+        .arg(r.store.root().join("objects"))
+        .status()
+        .unwrap();
+    assert!(copied.success());
+    let session = crate::store::SessionRef::new("codex", "t");
+    let target = r.store.refs().path(&session);
+    std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+    std::fs::copy(other.store.refs().path(&session), &target).unwrap();
+    let replayed = reconcile_arrivals(&r.store, &mut r.index).unwrap();
+    assert_eq!(replayed.repaired, 1);
+    assert!(r.flag().is_none());
+    assert_eq!(r.blame("y.txt"), expect(&[("y", arrived), ("", arrived)]));
+    assert_eq!(r.blame("x.txt"), expect(&[("x", id), ("", id)]));
+}
+
 #[test]
 fn out_of_order_recording_is_detected_and_reindex_repairs_it() {
     let mut r = Repo::new();

@@ -9,7 +9,7 @@
 
 use std::collections::HashSet;
 
-use agit_core::index::{Index, ReconcileReport, reconcile_all};
+use agit_core::index::{Index, ReconcileReport};
 use agit_core::object::{Step, Tree};
 use agit_core::reach;
 use agit_core::store::lock::{self, LockMode};
@@ -177,13 +177,8 @@ pub fn pull(
     drop(gc);
 
     let mut index = Index::open(store)?;
-    let reconciled = reconcile_all(store, &mut index)?;
+    let reconciled = agit_core::blame::reconcile_arrivals(store, &mut index)?;
     report.reconcile = ReconcileCounts::from(&reconciled);
-    if reconciled.repaired > 0 {
-        // Pulled steps interleave with local ones in time, and blame replays every step
-        // in (timestamp, hash) order: rebuild it rather than append.
-        agit_core::blame::reindex_blame(&mut index, store)?;
-    }
     report.object_requests = transport.object_requests();
     Ok(report)
 }
