@@ -387,7 +387,8 @@ pub(crate) fn record_commit_with(
 /// `blame.needs_reindex` is set durably before the replay commits, so a process killed
 /// between the replay and the rebuild leaves it set: the next call sees it and rebuilds
 /// (the index is in sync by then, so the replay alone would not say so), and finalizes
-/// skip incremental blame meanwhile instead of appending to an incomplete map.
+/// skip incremental blame meanwhile instead of appending to an incomplete map. A flag
+/// left by anything else (a finalize whose blame failed) is repaired the same way.
 pub fn reconcile_arrivals(store: &Store, index: &mut Index) -> Result<ReconcileReport> {
     let pending = needs_reindex(index.conn())?;
     let behind = ref_drift(store, index)?.index_behind_refs > 0;
