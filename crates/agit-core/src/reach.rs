@@ -228,22 +228,7 @@ mod tests {
         let (blob, _) = store.write_object(file).unwrap();
         let tree = Tree::new(vec![TreeEntry::file("a.txt", blob, file.len() as u64)]);
         let (tree, _) = store.write_object(&tree.encode()).unwrap();
-        let step = Step {
-            parent,
-            tree,
-            session_id: "s1".into(),
-            origin: "claude".into(),
-            model: None,
-            turn_id: "t".into(),
-            causes: vec![],
-            timestamp: 1,
-            messages: vec![],
-            tool_calls: vec![],
-            outcome: None,
-            git_commit: None,
-            git_branch: None,
-            git_dirty: None,
-        };
+        let step = Step { parent, timestamp: 1, ..Step::new("claude", "s1", "t", tree) };
         store.write_object(&step.encode()).unwrap().0
     }
 

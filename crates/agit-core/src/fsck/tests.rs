@@ -54,22 +54,7 @@ fn a_recorded_store_is_healthy_and_the_scan_changes_nothing() {
     let (store, _) = Store::init(dir.path()).unwrap();
     let (blob, _) = store.write_object(b"hello\n").unwrap();
     let (tree, _) = store.write_object(&Tree::new(vec![TreeEntry::file("a.txt", blob, 6)]).encode()).unwrap();
-    let step = Step {
-        parent: None,
-        tree,
-        session_id: "s".into(),
-        origin: "codex".into(),
-        model: None,
-        turn_id: "t1".into(),
-        causes: vec![],
-        timestamp: 1,
-        messages: vec![],
-        tool_calls: vec![],
-        outcome: None,
-        git_commit: None,
-        git_branch: None,
-        git_dirty: None,
-    };
+    let step = Step { timestamp: 1, ..Step::new("codex", "s", "t1", tree) };
     let (step_id, _) = store.write_object(&step.encode()).unwrap();
     let session = crate::store::SessionRef::new("codex", "s");
     store.refs().compare_and_swap(&session, None, step_id).unwrap();

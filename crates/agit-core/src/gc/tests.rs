@@ -18,22 +18,7 @@ fn step(store: &Store, session: &str, parent: Option<ObjectId>, content: &[u8], 
     let (blob, _) = store.write_object(content).unwrap();
     let tree = Tree::new(vec![TreeEntry::file("a.txt", blob, content.len() as u64)]);
     let (tree, _) = store.write_object(&tree.encode()).unwrap();
-    let step = Step {
-        parent,
-        tree,
-        session_id: session.into(),
-        origin: "claude".into(),
-        model: None,
-        turn_id: format!("t{timestamp}"),
-        causes: vec![],
-        timestamp,
-        messages: vec![],
-        tool_calls: vec![],
-        outcome: None,
-        git_commit: None,
-        git_branch: None,
-        git_dirty: None,
-    };
+    let step = Step { parent, timestamp, ..Step::new("claude", session, format!("t{timestamp}"), tree) };
     let id = store.write_object(&step.encode()).unwrap().0;
     store.refs().compare_and_swap(&SessionRef::new("claude", session), parent, id).unwrap();
     id

@@ -56,6 +56,35 @@ pub struct Step {
     pub git_dirty: Option<bool>,
 }
 
+impl Step {
+    /// A root step of `origin`/`session_id` for `turn_id` over `tree`: no parent, no
+    /// messages, tool calls, model, outcome or git state, timestamp 0. Set the rest with
+    /// struct update syntax (`Step { parent, timestamp, ..Step::new(...) }`).
+    pub fn new(
+        origin: impl Into<String>,
+        session_id: impl Into<String>,
+        turn_id: impl Into<String>,
+        tree: ObjectId,
+    ) -> Step {
+        Step {
+            parent: None,
+            tree,
+            session_id: session_id.into(),
+            origin: origin.into(),
+            model: None,
+            turn_id: turn_id.into(),
+            causes: vec![],
+            timestamp: 0,
+            messages: vec![],
+            tool_calls: vec![],
+            outcome: None,
+            git_commit: None,
+            git_branch: None,
+            git_dirty: None,
+        }
+    }
+}
+
 #[derive(Serialize)]
 struct StepOut<'a> {
     #[serde(rename = "type")]

@@ -417,22 +417,7 @@ fn restore_step_reads_the_steps_tree() {
     let tree = fx.tree(&[("f.txt", b"from a step\n")]);
     let (tree_id, _) = fx.store.write_object(&tree.encode()).unwrap();
     let mut index = Index::open(&fx.store).unwrap();
-    let step = Step {
-        parent: None,
-        tree: tree_id,
-        session_id: "s".into(),
-        origin: "test".into(),
-        model: None,
-        turn_id: "1".into(),
-        causes: vec![],
-        timestamp: 1,
-        messages: vec![],
-        tool_calls: vec![],
-        outcome: None,
-        git_commit: None,
-        git_branch: None,
-        git_dirty: None,
-    };
+    let step = Step { timestamp: 1, ..Step::new("test", "s", "1", tree_id) };
     let AppendOutcome::Committed { id, .. } = append_step(&fx.store, &mut index, step, &[]).unwrap() else {
         panic!("not committed")
     };

@@ -145,22 +145,7 @@ fn generate_store(dir: &Path, objects: usize) -> Result<(), CliError> {
         entries.push(TreeEntry::file(format!("src/m{:02}/file_{i:05}.rs", i % 64), blob, text.len() as u64));
     }
     let (tree, _) = store.write_object(&Tree::new(entries).encode())?;
-    let step = Step {
-        parent: None,
-        tree,
-        session_id: "bench-push".into(),
-        origin: "claude".into(),
-        model: None,
-        turn_id: "t1".into(),
-        causes: vec![],
-        timestamp: 1,
-        messages: vec![],
-        tool_calls: vec![],
-        outcome: None,
-        git_commit: None,
-        git_branch: None,
-        git_dirty: None,
-    };
+    let step = Step { timestamp: 1, ..Step::new("claude", "bench-push", "t1", tree) };
     let (step_id, _) = store.write_object(&step.encode())?;
     store.refs().compare_and_swap(&SessionRef::new("claude", "bench-push"), None, step_id)?;
     agit_core::index::rebuild(&store)?;
